@@ -1,0 +1,98 @@
+"""検証結果.xlsx: a copy of the input with problem cells filled and commented, plus a 指摘一覧 sheet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from .findings import Finding, Severity
+from .write import atomic_write
+
+ANNOTATED = "検証結果.xlsx"
+LIST_SHEET = "指摘一覧"
+FILLS = {
+    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
+    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
+    Severity.INFO: PatternFill("solid", fgColor="DDEBF7"),
+}
+RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def text_cell(ws, row: int, col: int, value: object):
+    """Write a value as text: '=…', '+…', '-…', '@…' must never become a formula."""
+    cell = ws.cell(row, col)
+    if value is None:
+        return cell
+    cell.value = str(value) if not isinstance(value, (int, float)) else value
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def annotate_book(source: Path, findings: list[Finding]) -> bytes:
+    """The annotated copy as bytes; the source file is only read."""
+    keep_vba = source.suffix.lower() == ".xlsm"
+    wb = load_workbook(source, keep_vba=keep_vba)
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.sheet in wb.sheetnames and f.cell:
+            by_cell.setdefault((f.sheet, f.cell), []).append(f)
+    for (sheet, addr), fs in by_cell.items():
+        cell = wb[sheet][addr]
+        worst = min(fs, key=lambda f: RANK[f.severity])
+        cell.fill = FILLS[worst.severity]
+        body = "\n".join(f"【{f.severity.label}】{f.article}（{f.rule}）\n{f.message}" for f in fs)
+        if cell.comment is not None:
+            body = f"{cell.comment.text}\n―――\n{body}"
+        comment = Comment(body, "検証")
+        comment.width, comment.height = 320, min(60 + 70 * len(fs), 400)
+        cell.comment = comment
+    if LIST_SHEET in wb.sheetnames:
+        del wb[LIST_SHEET]
+    ws = wb.create_sheet(LIST_SHEET, 0)
+    headers = ["重要度", "要綱の条項", "規則", "シート", "セル", "内容"]
+    for c, h in enumerate(headers, start=1):
+        ws.cell(1, c, h).font = Font(bold=True)
+    for r, f in enumerate(findings, start=2):
+        text_cell(ws, r, 1, f.severity.label).fill = FILLS[f.severity]
+        text_cell(ws, r, 2, f.article)
+        text_cell(ws, r, 3, f.rule)
+        text_cell(ws, r, 4, f.sheet)
+        cell = text_cell(ws, r, 5, f.cell or (f"{f.row}行" if f.row else ""))
+        if f.cell and f.sheet in wb.sheetnames:
+            quoted = f.sheet.replace("'", "''")
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{quoted}'!{f.cell}", display=f.cell)
+            cell.font = Font(color="0563C1", underline="single")
+        text_cell(ws, r, 6, f.message)
+    for col, width in zip("ABCDEF", (8, 16, 20, 10, 8, 100), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    wb.active = 0
+    for other in wb.worksheets[1:]:
+        other.sheet_view.tabSelected = False
+    buf = io.BytesIO()
+    wb.save(buf)
+    wb.close()
+    return buf.getvalue()
+
+
+def write_annotated(report, output: Path) -> list[Path]:
+    """One 検証結果.xlsx per readable station workbook."""
+    written = []
+    for wr in report.workbooks:
+        r = wr.result
+        if r.unreadable or r.book is None or not wr.folder:
+            continue
+        try:
+            data = annotate_book(r.path, r.findings)
+        except Exception:  # the input was validated already; an exotic file must not stop the run
+            continue
+        path = output / wr.folder / ANNOTATED
+        atomic_write(path, data)
+        written.append(path)
+    return written

@@ -1,0 +1,197 @@
+"""Command line: the only place that prints or picks exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from .findings import Severity
+from .render import TemplateProblem
+from .run import RunReport, run, write_report
+from .validate import Options
+
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+
+
+class ArgError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse would exit with its own English text
+        raise ArgError(message)
+
+
+def _date(s: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD の形で指定してください: {s}") from None
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="pipeline", description="交番・駐在所連絡協議会 帳票パイプライン")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    def common(sp, output=True):
+        sp.add_argument("--input", type=Path, default=Path("input_samples"), help="ブックを置いたフォルダ")
+        if output:
+            sp.add_argument("--output", type=Path, default=Path("output"), help="結果を書き出すフォルダ")
+        sp.add_argument("--as-of", type=_date, default=None, help="基準日 YYYY-MM-DD（既定：今日）")
+        sp.add_argument("--long-tenure-years", type=int, default=10, help="長期在任とみなす年数（既定：10）")
+
+    r = sub.add_parser("reports", help="検証して様式第1～3号のWordファイルを作る")
+    common(r)
+    r.add_argument("--strict", action="store_true", help="警告も文書作成を止める")
+    r.add_argument("--pdf", action="store_true", help="PDFと印刷用まとめPDFも作る（LibreOffice）")
+    c = sub.add_parser("check", help="検証だけ行う（文書は作らない）")
+    common(c)
+    c.add_argument("--strict", action="store_true", help=argparse.SUPPRESS)
+    t = sub.add_parser("template", help="空の入力ブック（雛形）を作る")
+    t.add_argument("out", type=Path)
+    w = sub.add_parser("watch", help="フォルダを見張り、ブックが置かれる・保存されるたびに作り直す")
+    common(w)
+    w.add_argument("--strict", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except ArgError as e:
+        print(f"コマンドの指定が正しくありません: {e}", file=sys.stderr)
+        print("使い方: python -m pipeline {reports|check|template|watch} --help", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if args.command == "template":
+            return cmd_template(args)
+        if args.command == "watch":
+            return cmd_watch(args)
+        return cmd_run(args, documents=args.command == "reports")
+    except TemplateProblem as e:
+        print(f"中止しました: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\n中断しました。", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _options(args) -> Options:
+    return Options(as_of=args.as_of or dt.date.today(), strict=args.strict, long_tenure_years=args.long_tenure_years)
+
+
+def cmd_run(args, *, documents: bool, only: list[Path] | None = None) -> int:
+    if not args.input.is_dir():
+        print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+        probe = args.output / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        print(f"出力フォルダ「{args.output}」に書き込めません（{e.strerror}）。", file=sys.stderr)
+        return EXIT_FAILED
+    started = time.monotonic()
+    report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=_progress(started))
+    annotated = _annotate(report, args.output)
+    path = write_report(report, args.output)
+    pdf_note = _pdf(report, args.output) if documents and getattr(args, "pdf", False) else None
+    print_report(report, documents)
+    print(f"\n検証結果: {path}")
+    for p in annotated:
+        print(f"指摘を書き込んだブック: {p}")
+    if pdf_note:
+        print(pdf_note)
+    return EXIT_FINDINGS if report.has_errors else EXIT_OK
+
+
+def _annotate(report: RunReport, output: Path) -> list[Path]:
+    from .annotate import write_annotated
+
+    return write_annotated(report, output)
+
+
+def _pdf(report: RunReport, output: Path) -> str:
+    from .pdf import export_pdfs
+
+    return export_pdfs(report, output)
+
+
+def _progress(started: float):
+    shown = [False]
+
+    def show(name: str, i: int, n: int) -> None:
+        # Only runs that take a while get a bar; short runs stay quiet.
+        if time.monotonic() - started < 2 and not shown[0]:
+            return
+        shown[0] = True
+        width = 30
+        done = int(width * i / max(n, 1))
+        end = "\n" if i >= n else ""
+        print(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:30]:<30}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def print_report(report: RunReport, documents: bool) -> None:
+    print(f"基準日: {report.as_of.isoformat()}")
+    for wr in report.workbooks:
+        r = wr.result
+        counts = Counter(f.severity for f in r.findings)
+        head = f"\n■ {r.file}"
+        if r.station:
+            head += f"（{r.station}）"
+        summary = "、".join(f"{s.label}{counts[s]}件" for s in Severity if counts[s]) or "指摘なし"
+        print(f"{head}  {summary}")
+        for f in r.findings:
+            where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
+            print(f"  {f.severity.label:<3} {where:<12} {f.article:<10} {f.rule:<20} {f.message}")
+    if documents:
+        print("\n文書の作成状況（署ごと）")
+        print(f"  {'警察署':<12} 作成 変更なし 手修正保護 停止 エラー 警告")
+        for wr in report.workbooks:
+            if wr.result.book is None and not wr.result.unreadable:
+                continue
+            s = Counter(d.status for d in wr.documents)
+            sev = Counter(f.severity for f in wr.result.findings)
+            name = wr.result.station or wr.result.file
+            print(
+                f"  {name:<12} {s['written']:>4} {s['unchanged']:>8} {s['kept-edited']:>10} {s['blocked']:>4}"
+                f" {sev[Severity.ERROR]:>6} {sev[Severity.WARNING]:>4}"
+            )
+        kept = [d for wr in report.workbooks for d in wr.documents if d.status == "kept-edited"]
+        for d in kept:
+            print(f"  手で修正された文書は上書きしていません: {d.path} → 新しい版: {d.new_path}")
+
+
+def cmd_template(args) -> int:
+    from .template_xlsx import write_template
+
+    try:
+        write_template(args.out)
+    except OSError as e:
+        print(f"「{args.out}」に書き込めません（{e.strerror}）。", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"雛形を作りました: {args.out}")
+    return EXIT_OK
+
+
+def cmd_watch(args) -> int:
+    from .watch import watch
+
+    if not args.input.is_dir():
+        print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
+        return EXIT_FAILED
+
+    def regenerate(paths: list[Path]) -> None:
+        code = cmd_run(args, documents=True, only=paths)
+        print(f"[{dt.datetime.now():%H:%M:%S}] {'、'.join(p.name for p in paths)} を処理しました（終了コード {code}）", flush=True)
+
+    print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
+    watch(args.input, regenerate, log=lambda s: print(s, flush=True))
+    return EXIT_OK

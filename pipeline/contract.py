@@ -1,0 +1,226 @@
+"""The input workbook contract (SPEC section 2): sheets, columns, aliases, kinds and choices."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from .normalize import choice_key
+
+RANKS = ["巡査", "巡査長", "巡査部長", "警部補", "警部", "警視", "警視正", "警視長", "警視監", "警視総監"]
+
+KINDS = {"所管区": "所管区ごとの連絡協議会", "単位": "単位連絡協議会", "職種等": "職種等連絡協議会"}
+JOB_KINDS = {"(1)": "団地等", "(2)": "繁華街等", "(3)": "外国人", "(4)": "女性", "(5)": "その他"}
+POST_TYPES = ["交番", "駐在所（単独配置）", "駐在所（複数配置）"]
+CATEGORIES = {
+    "自治会等役員": "ア",
+    "自治体・公的機関職員": "イ",
+    "公益的団体関係者": "ウ",
+    "ボランティア団体関係者": "エ",
+    "その他": "",
+}
+LEADER_CATEGORIES = {k for k, v in CATEGORIES.items() if v}
+GENDERS = ["男", "女", "その他"]
+MEETING_KINDS = ["定例", "臨時"]
+REPORT_TO = ["署長", "副署長", "次長"]
+
+
+def _table(pairs: dict[str, list[str]]) -> dict[str, str]:
+    """choice_key(alias) -> canonical, every canonical value being its own alias."""
+    out: dict[str, str] = {}
+    for canonical, aliases in pairs.items():
+        for a in [canonical, *aliases]:
+            out[choice_key(a)] = canonical
+    return out
+
+
+CHOICES: dict[str, dict[str, str]] = {
+    "種別": _table(
+        {
+            "所管区": ["連絡協議会", "所管区連絡協議会", "所管区ごとの連絡協議会", "所管区ごと"],
+            "単位": ["単位連絡協議会"],
+            "職種等": ["職種等連絡協議会", "職種"],
+        }
+    ),
+    "職種等区分": _table(
+        {k: [k.strip("()"), v, f"{k}{v}", f"{k.strip('()')}{v}"] for k, v in JOB_KINDS.items()}
+    ),
+    "交番等区分": _table(
+        {
+            "交番": [],
+            "駐在所（単独配置）": ["駐在所単独", "単独駐在所", "単独配置駐在所", "単独配置", "単独"],
+            "駐在所（複数配置）": ["駐在所複数", "複数駐在所", "複数配置駐在所", "複数配置", "複数"],
+        }
+    ),
+    "階級": _table({r: [] for r in RANKS}),
+    "性別": _table({"男": ["男性", "M"], "女": ["女性", "F"], "その他": []}),
+    "区分": _table(
+        {
+            k: ([v, f"({v})", f"{v}{k}"] if v else ["他"])
+            for k, v in CATEGORIES.items()
+        }
+        | {}
+    ),
+    "会議種別": _table({"定例": ["定期", "定例会議", "定期会議"], "臨時": ["臨時会議"]}),
+    "報告先": _table({"署長": ["警察署長"], "副署長": [], "次長": []}),
+}
+# Common longer spellings of the 選定区分 (第3-2(2)イ (ア)-(エ)).
+CHOICES["区分"].update(
+    {
+        choice_key(a): c
+        for c, aliases in {
+            "自治会等役員": ["自治会役員", "町内会役員", "自治会・町内会役員", "地域自治組織の役員"],
+            "自治体・公的機関職員": ["自治体職員", "公的機関職員", "自治体又は公的機関の職員"],
+            "公益的団体関係者": ["公益的団体の関係者", "防犯協会", "交通安全協会"],
+            "ボランティア団体関係者": ["ボランティア", "ボランティア団体", "ボランティア活動団体関係者"],
+        }.items()
+        for a in aliases
+    }
+)
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str  # text | id | date | time | count | choice | flag
+    required: bool = False  # value required in every record
+    aliases: tuple[str, ...] = ()
+    choices: str | None = None  # key into CHOICES
+    must_exist: bool | None = None  # column-missing when absent; defaults to `required`
+    help: str = ""
+
+    @property
+    def needed(self) -> bool:
+        return self.required if self.must_exist is None else self.must_exist
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    columns: tuple[Col, ...]
+    required: bool = True
+    key_value: bool = False  # 署: 項目 / 値 pairs
+    example: dict = field(default_factory=dict)
+
+    def col(self, name: str) -> Col:
+        return next(c for c in self.columns if c.name == name)
+
+
+STATION = SheetSpec(
+    "署",
+    (
+        Col("警察署名", "text", True, help="例：仙台中央警察署"),
+        Col("署長氏名", "text", help="委嘱状の「○○警察署長」の後に印字します"),
+        Col("本部長宛名", "text", help="設置報告書の宛名。空欄なら「宮城県警察本部長」"),
+        Col("委嘱状敬称", "text", help="委嘱状の氏名の後の敬称（例：殿・様）。空欄なら付けません"),
+    ),
+    key_value=True,
+)
+
+COUNCILS = SheetSpec(
+    "協議会",
+    (
+        Col("協議会ID", "id", True, ("ID", "協議会番号"), help="ブック内で重複しない番号"),
+        Col("名称", "text", True, ("協議会名",), help="例：一番町交番連絡協議会"),
+        Col("種別", "choice", True, ("協議会種別",), "種別", help="所管区／単位／職種等"),
+        Col("職種等区分", "choice", False, (), "職種等区分", must_exist=False, help="職種等のとき必須（第5-1(1)～(5)）"),
+        Col("設置理由", "text", False, (), must_exist=False, help="単位・職種等のとき必須"),
+        Col("交番等", "text", True, ("交番・駐在所",), help="交番・駐在所の名称。複数なら「、」で区切る"),
+        Col("交番等区分", "choice", True, (), "交番等区分", help="交番／駐在所（単独配置）／駐在所（複数配置）"),
+        Col("所管区名", "text", True, ("所管区",), help="開催結果報告書に印字します"),
+        Col("設置日", "date", True, ("設置年月日",), help="例：令和2年4月1日"),
+        Col("運営責任者職名", "text", True, (), help="交番所長／駐在所長／駐在所勤務員"),
+        Col("運営責任者階級", "choice", True, (), "階級", help="巡査～警視"),
+        Col("運営責任者氏名", "text", True),
+        Col("文書番号", "text", False, help="「宮地第　号」の番号。空欄なら手書き用に空けます"),
+        Col("報告日", "date", False, help="設置報告書の日付。空欄なら手書き用に空けます"),
+    ),
+)
+
+MEMBERS = SheetSpec(
+    "委員",
+    (
+        Col("協議会ID", "id", True),
+        Col("氏名", "text", True, ("委員氏名",)),
+        Col("ふりがな", "text", False, ("フリガナ", "よみがな")),
+        Col("性別", "choice", False, (), "性別", help="男／女／その他"),
+        Col("生年月日", "date", False, help="生年月日か年齢のどちらかは必須"),
+        Col("年齢", "count", False, help="生年月日か年齢のどちらかは必須"),
+        Col("職業", "text", False, ("職業・所属",)),
+        Col("役職", "text", True, ("協議会役職",), help="会長／副会長／委員 など"),
+        Col("区分", "choice", True, ("選定区分",), "区分", help="第3-2(2)イ (ア)～(エ) またはその他"),
+        Col("公職", "flag", False, ("公職の有無",), help="空欄・無＝なし。公職にある（なろうとする）ときは記入"),
+        Col("委嘱日", "date", True, ("任期開始日",)),
+        Col("任期満了日", "date", True, ("任期終了日",)),
+        Col("交付日", "date", False, help="委嘱状の日付。空欄なら委嘱日"),
+        Col("初回委嘱日", "date", False, help="最初に委嘱された日。空欄なら委嘱日"),
+        Col("前任者", "text", False, help="欠員の後任のとき前任者の氏名"),
+        Col("任期変更", "text", False, help="承諾を得て任期を変更したときその理由"),
+    ),
+)
+
+MEETINGS = SheetSpec(
+    "会議",
+    (
+        Col("会議ID", "id", True),
+        Col("協議会ID", "id", True),
+        Col("会議種別", "choice", True, (), "会議種別", help="定例／臨時"),
+        Col("回次", "count", False, (), must_exist=False, help="定例のとき必須（年度内の第何回か）"),
+        Col("開催日", "date", True),
+        Col("開始時刻", "time", False, help="例：14:00、午後2時"),
+        Col("終了時刻", "time", False),
+        Col("開催場所", "text", True),
+        Col("参加委員数", "count", True),
+        Col("参加警察官数", "count", True),
+        Col("地域幹部数", "count", False, help="参加警察官数の内数"),
+        Col("その他幹部数", "count", False, help="参加警察官数の内数"),
+        Col("委員以外の参加者", "text", False, help="備考に印字します（第7-4）"),
+        Col("テーマ", "text", False, help="第8-1。備考に印字します"),
+        Col("報告日", "date", False, help="開催結果報告書の日付。空欄なら手書き用に空けます"),
+        Col("報告者交番等", "text", True),
+        Col("報告者階級", "choice", True, (), "階級"),
+        Col("報告者氏名", "text", True),
+        Col("報告先", "choice", False, (), "報告先", help="署長（既定）／副署長／次長"),
+        Col("備考", "text", False),
+    ),
+)
+
+OPINIONS = SheetSpec(
+    "意見要望",
+    (
+        Col("会議ID", "id", True),
+        Col("意見・要望", "text", True, ("意見要望", "意見", "要望")),
+        Col("回答", "text", False),
+    ),
+    required=False,
+)
+
+ELECTIONS = SheetSpec(
+    "選挙期間",
+    (
+        Col("選挙名", "text", True),
+        Col("告示日", "date", True, ("公示日", "告示日・公示日", "告示日/公示日")),
+        Col("投票日", "date", True),
+    ),
+    required=False,
+)
+
+SHEETS: tuple[SheetSpec, ...] = (STATION, COUNCILS, MEMBERS, MEETINGS, OPINIONS, ELECTIONS)
+ELECTION_BOOK = "選挙期間.xlsx"
+
+
+def header_key(s: object) -> str:
+    """Header matching key: width/spaces folded, bracketed notes and required marks dropped."""
+    t = unicodedata.normalize("NFKC", str(s))
+    t = re.sub(r"\([^)]*\)", "", t)  # （注）, (必須), (YYYY/MM/DD) ...
+    t = re.sub(r"[\s※*＊]", "", t)
+    return t
+
+
+def alias_map(spec: SheetSpec) -> dict[str, str]:
+    m: dict[str, str] = {}
+    for c in spec.columns:
+        for a in (c.name, *c.aliases):
+            m.setdefault(header_key(a), c.name)
+    return m

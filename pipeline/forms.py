@@ -1,0 +1,117 @@
+"""What each form prints: model objects turned into the plain strings the templates place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from . import fmt
+from .contract import KINDS
+from .model import Council, Meeting, Member, Station
+
+FIELDS: dict[str, set[str]] = {
+    "委嘱状": {"name", "honorific", "council_name", "start", "end", "issued", "station", "chief"},
+    "設置報告書": {
+        "addressee", "doc_no", "report_date", "station", "name", "kind", "members",
+        "manager_title", "manager_rank", "manager_name",
+    },
+    "開催結果報告書": {
+        "addressee", "report_date", "reporter_post", "reporter_rank", "reporter_name", "district",
+        "council_name", "when", "place", "members_n", "officers_n", "local_n", "other_n",
+        "regular_mark", "round", "extra_mark", "opinions", "note",
+    },
+}  # fmt: skip
+
+HAND = "　　　"  # left blank for hand entry
+ROLE_ORDER = {"会長": 0, "副会長": 1}
+
+
+def commission(station: Station, council: Council, m: Member) -> dict:
+    """別記様式第1号 委嘱状."""
+    return {
+        "name": m.name,
+        "honorific": station.honorific,
+        "council_name": council.name,
+        "start": fmt.wareki(m.start, fmt.BLANK_DATE),
+        "end": fmt.wareki(m.end, fmt.BLANK_DATE),
+        "issued": fmt.wareki(m.issue_date, fmt.BLANK_DATE),
+        "station": station.name,
+        "chief": station.chief_name or HAND,
+    }
+
+
+def roster(council: Council, members: list[Member]) -> tuple[dt.date | None, list[Member]]:
+    """委員の構成: members serving on 報告日 (else 設置日); if none, the earliest later term's members."""
+    day = council.report_date or council.established
+    if day is None:
+        return None, []
+    serving = [m for m in members if m.serving(day)]
+    if not serving:
+        later = sorted({m.start for m in members if m.start and m.start > day})
+        if later:
+            serving = [m for m in members if m.start == later[0]]
+    serving.sort(key=lambda m: (ROLE_ORDER.get(m.role or "", 9 if m.role == "委員" else 5), m.row))
+    return day, serving
+
+
+def establishment(station: Station, council: Council, members: list[Member]) -> dict:
+    """別記様式第2号 交番・駐在所連絡協議会設置報告書."""
+    day, listed = roster(council, members)
+    kind = KINDS.get(council.kind or "", council.kind or "")
+    if council.reason:
+        kind += f"（{council.reason}）"
+    return {
+        "addressee": station.addressee,
+        "doc_no": council.doc_no or HAND,
+        "report_date": fmt.wareki(council.report_date, fmt.BLANK_DATE),
+        "station": station.name,
+        "name": council.name,
+        "kind": kind,
+        "members": [
+            {
+                "name": m.name,
+                "role": m.role,
+                "age": "" if day is None or m.age_at(day) is None else str(m.age_at(day)),
+                "gender": m.gender or "",
+                "job": m.job or "",
+            }
+            for m in listed
+        ],
+        "manager_title": council.manager_title,
+        "manager_rank": council.manager_rank,
+        "manager_name": council.manager_name,
+    }
+
+
+def meeting(station: Station, council: Council, mt: Meeting) -> dict:
+    """別記様式第3号 連絡協議会開催結果報告書."""
+    to = {"署長": "長", "副署長": "副署長", "次長": "次長"}.get(mt.report_to or "署長", "長")
+    note = []
+    if mt.theme:
+        note.append(f"テーマ：{mt.theme}")
+    if mt.note:
+        note.append(mt.note)
+    if mt.outsiders:
+        note.append(f"（委員以外の参加者：{mt.outsiders}）")
+    opinions = [{"text": o.text or "", "answer": o.answer or ""} for o in mt.opinions]
+    regular = mt.kind == "定例"
+    return {
+        "addressee": f"{station.name}{to}",
+        "report_date": fmt.wareki(mt.report_date, fmt.BLANK_DATE),
+        "reporter_post": mt.reporter_post,
+        "reporter_rank": mt.reporter_rank,
+        "reporter_name": mt.reporter_name,
+        "district": council.district,
+        "council_name": council.name,
+        "when": fmt.meeting_when(mt.date, mt.start_time, mt.end_time),
+        "place": mt.place,
+        "members_n": fmt.count(mt.members_n),
+        "officers_n": fmt.count(mt.officers_n),
+        "local_n": fmt.count(mt.local_n or 0),
+        "other_n": fmt.count(mt.other_n or 0),
+        "regular_mark": fmt.mark(regular),
+        "round": str(mt.round) if regular and mt.round is not None else "　",
+        "extra_mark": fmt.mark(mt.kind == "臨時"),
+        # One empty row when nothing was recorded, so the form keeps a row to write in.
+        "opinions": opinions or [{"text": "", "answer": ""}],
+        "note": "\n".join(note),
+    }

@@ -1,0 +1,155 @@
+"""Plain model objects built from validated sheets; rendering sees only these, never DataFrames."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+def add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def fiscal_year(d: dt.date) -> int:
+    """年度: April to March, named by the year it starts in."""
+    return d.year if d.month >= 4 else d.year - 1
+
+
+@dataclass(frozen=True)
+class Station:
+    name: str | None
+    chief_name: str | None = None
+    addressee: str = "宮城県警察本部長"
+    honorific: str = ""
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Council:
+    row: int
+    id: str | None
+    name: str | None
+    kind: str | None  # 所管区 / 単位 / 職種等
+    job_kind: str | None
+    reason: str | None
+    posts: str | None
+    post_type: str | None
+    district: str | None
+    established: dt.date | None
+    manager_title: str | None
+    manager_rank: str | None
+    manager_name: str | None
+    doc_no: str | None
+    report_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class Member:
+    row: int
+    council_id: str | None
+    name: str | None
+    kana: str | None
+    gender: str | None
+    birth: dt.date | None
+    age: int | None
+    job: str | None
+    role: str | None
+    category: str | None
+    public_office: str | None
+    start: dt.date | None
+    end: dt.date | None
+    issued: dt.date | None
+    first_start: dt.date | None
+    predecessor: str | None
+    term_change: str | None
+
+    def serving(self, day: dt.date) -> bool:
+        return self.start is not None and self.end is not None and self.start <= day <= self.end
+
+    def age_at(self, day: dt.date) -> int | None:
+        if self.birth is not None:
+            return age_on(self.birth, day)
+        return self.age
+
+    @property
+    def issue_date(self) -> dt.date | None:
+        return self.issued or self.start
+
+    @property
+    def first_date(self) -> dt.date | None:
+        return self.first_start or self.start
+
+
+@dataclass(frozen=True)
+class Opinion:
+    row: int
+    meeting_id: str | None
+    text: str | None
+    answer: str | None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    row: int
+    id: str | None
+    council_id: str | None
+    kind: str | None  # 定例 / 臨時
+    round: int | None
+    date: dt.date | None
+    start_time: dt.time | None
+    end_time: dt.time | None
+    place: str | None
+    members_n: int | None
+    officers_n: int | None
+    local_n: int | None
+    other_n: int | None
+    outsiders: str | None
+    theme: str | None
+    report_date: dt.date | None
+    reporter_post: str | None
+    reporter_rank: str | None
+    reporter_name: str | None
+    report_to: str | None
+    note: str | None
+    opinions: tuple[Opinion, ...] = ()
+
+
+@dataclass(frozen=True)
+class Election:
+    row: int
+    sheet: str
+    source: str  # file name it came from
+    name: str | None
+    notice: dt.date | None
+    vote: dt.date | None
+
+    def covers(self, day: dt.date) -> bool:
+        # 公職選挙法第129条: the campaign runs from 告示日 to the day before 投票日.
+        return (
+            self.notice is not None
+            and self.vote is not None
+            and self.notice <= day <= self.vote - dt.timedelta(days=1)
+        )
+
+
+@dataclass
+class Book:
+    """Everything one station workbook says, as model objects."""
+
+    file: str
+    station: Station
+    councils: list[Council] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    opinions: list[Opinion] = field(default_factory=list)
+    elections: list[Election] = field(default_factory=list)
+
+    def members_of(self, council_id: str | None) -> list[Member]:
+        return [m for m in self.members if m.council_id == council_id]

@@ -1,0 +1,1 @@
+"""PDF export placeholder (filled in by the clerk-workflow work)."""

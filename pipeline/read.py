@@ -1,0 +1,251 @@
+"""Read a clerk's workbook safely into raw tables that remember every cell's Excel address."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from .contract import SHEETS, SheetSpec, alias_map, header_key
+from .findings import Finding, WorkbookUnreadable, make_finding
+from .normalize import is_blank
+
+# Zip-bomb guard: the workbooks clerks keep are a few MB at most.
+MAX_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_RATIO = 200
+HEADER_SCAN_ROWS = 30
+EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
+EXAMPLE_MARK = "記入例"
+
+
+@dataclass
+class RawTable:
+    """One sheet's records: values as typed, indexed by Excel row number."""
+
+    spec: SheetSpec
+    sheet: str  # the sheet name as it is in the workbook
+    frame: pd.DataFrame
+    letters: dict[str, str]  # canonical column -> Excel column letter
+    header_row: int | None = None
+    kv_rows: dict[str, int] = field(default_factory=dict)  # 署: key -> its Excel row
+
+    def cell(self, column: str, row: int | None) -> str | None:
+        letter = self.letters.get(column)
+        if self.spec.key_value:
+            row = self.kv_rows.get(column)
+        return f"{letter}{row}" if letter and row else None
+
+    def excel_row(self, column: str, row: int | None) -> int | None:
+        return self.kv_rows.get(column) if self.spec.key_value else row
+
+
+@dataclass
+class RawBook:
+    path: Path
+    tables: dict[str, RawTable] = field(default_factory=dict)  # by canonical sheet name
+    findings: list[Finding] = field(default_factory=list)
+    blocked: bool = False  # a workbook-level error: no documents for this workbook
+
+
+def _unreadable(path: Path, why: str) -> WorkbookUnreadable:
+    return WorkbookUnreadable(make_finding("file-unreadable", f"「{path.name}」を開けません。{why}"))
+
+
+def _check_container(path: Path) -> bool:
+    """Reject what is not a sane .xlsx zip before openpyxl sees it; return whether it has formulas."""
+    try:
+        head = path.read_bytes()[:8]
+    except OSError as e:
+        raise _unreadable(path, f"ファイルを読み込めません（{e.strerror}）。") from None
+    if not head:
+        raise _unreadable(path, "ファイルが空です。Excelで.xlsx形式で保存し直してください。")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _unreadable(
+            path,
+            "古い.xls形式か、パスワードで保護されたファイルです。"
+            "パスワードを解除し、Excelで「Excelブック(*.xlsx)」として保存し直してください。",
+        )
+    if not head.startswith(b"PK"):
+        raise _unreadable(path, "Excelブックではありません（CSVなど）。Excelで.xlsx形式で保存し直してください。")
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNCOMPRESSED or any(
+                i.compress_size and i.file_size / i.compress_size > MAX_RATIO and i.file_size > 10_000_000
+                for i in infos
+            ):
+                raise _unreadable(path, "展開後のサイズが異常に大きいため読み込みを中止しました。")
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                raise _unreadable(path, "Excelブックの形式ではありません。Excelで.xlsx形式で保存し直してください。")
+            has_formula = False
+            for i in infos:
+                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
+                    data = z.read(i)
+                    if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
+                        has_formula = True
+                        break
+            return has_formula
+    except zipfile.BadZipFile:
+        raise _unreadable(path, "ファイルが壊れています。Excelで開き、.xlsx形式で保存し直してください。") from None
+
+
+def _sheet_lookup(names: list[str]) -> dict[str, str]:
+    """canonical sheet name -> actual sheet name (tolerating spaces and width variants)."""
+    found: dict[str, str] = {}
+    keys = {s.name: header_key(s.name) for s in SHEETS}
+    for actual in names:
+        k = header_key(actual)
+        for canon, key in keys.items():
+            if k == key and canon not in found:
+                found[canon] = actual
+    return found
+
+
+def _rows(ws) -> list[tuple]:
+    ws.reset_dimensions()  # files written by other tools often carry a wrong <dimension>
+    return [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+
+
+def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
+    """Read every contract sheet of a workbook. Raises WorkbookUnreadable only when nothing can be read."""
+    has_formula = _check_container(path)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many types for damaged files
+        raise _unreadable(
+            path, f"Excelブックとして読み込めません（{type(e).__name__}）。Excelで開いて保存し直してください。"
+        ) from None
+    formula_wb = None
+    try:
+        if has_formula:
+            formula_wb = load_workbook(path, read_only=True, data_only=False)
+        book = RawBook(path)
+        lookup = _sheet_lookup(wb.sheetnames)
+        for spec in SHEETS:
+            if only is not None and spec.name not in only:
+                continue
+            actual = lookup.get(spec.name)
+            if actual is None:
+                if spec.required:
+                    book.findings.append(
+                        make_finding(
+                            "sheet-missing",
+                            f"シート「{spec.name}」がありません。シートを追加してください"
+                            f"（`python -m pipeline template` で作る雛形にすべてのシートがあります）。",
+                            sheet=spec.name,
+                        )
+                    )
+                    book.blocked = True
+                continue
+            try:
+                rows = _rows(wb[actual])
+                frows = _rows(formula_wb[actual]) if formula_wb is not None else None
+            except Exception as e:
+                raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
+            _mark_formula_cells(book, actual, rows, frows)
+            if spec.key_value:
+                book.tables[spec.name] = _key_value_table(spec, actual, rows)
+            else:
+                table, missing = _record_table(spec, actual, rows)
+                book.tables[spec.name] = table
+                for col in missing:
+                    book.findings.append(
+                        make_finding(
+                            "column-missing",
+                            f"シート「{actual}」に必須の列「{col}」がありません。見出し行に列を追加してください。",
+                            sheet=actual,
+                            column=col,
+                        )
+                    )
+                    book.blocked = True
+        return book
+    finally:
+        wb.close()
+        if formula_wb is not None:
+            formula_wb.close()
+
+
+def _mark_formula_cells(book: RawBook, sheet: str, rows: list[tuple], frows: list[tuple] | None) -> None:
+    """Formula cells without a cached value, and Excel error values, become findings and blanks."""
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row, start=1):
+            reason = None
+            if v is None and frows is not None and r <= len(frows) and c <= len(frows[r - 1]):
+                f = frows[r - 1][c - 1]
+                if isinstance(f, str) and f.startswith("="):
+                    reason = "数式の計算結果が保存されていません。Excelで開いて保存し直してください。"
+            elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
+                reason = f"数式がエラー値（{v.strip()}）になっています。数式を直すか値を入力してください。"
+            if reason:
+                cell = f"{get_column_letter(c)}{r}"
+                book.findings.append(
+                    make_finding("formula-no-value", f"セル{cell}: {reason}", sheet=sheet, row=r, cell=cell)
+                )
+                if v is not None:
+                    lst = list(rows[r - 1])
+                    lst[c - 1] = None
+                    rows[r - 1] = tuple(lst)
+
+
+def _key_value_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> RawTable:
+    amap = alias_map(spec)
+    values: dict[str, object] = {}
+    index: dict[str, int] = {}
+    for r, row in enumerate(rows, start=1):
+        if not row or is_blank(row[0]):
+            continue
+        canon = amap.get(header_key(row[0]))
+        if canon and canon not in values:
+            values[canon] = row[1] if len(row) > 1 else None
+            index[canon] = r
+    # A one-row frame per key keeps the cell of each value: B<row of that key>.
+    frame = pd.DataFrame(
+        {k: [values.get(k)] for k in values},
+        index=pd.Index([0], name="row"),
+        dtype=object,
+    )
+    letters = {k: "B" for k in index}
+    return RawTable(spec, sheet, frame, letters, kv_rows=index)
+
+
+def _record_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> tuple[RawTable, list[str]]:
+    amap = alias_map(spec)
+    best_row, best_map = None, {}
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
+        mapping: dict[int, str] = {}
+        for c, v in enumerate(row):
+            if is_blank(v):
+                continue
+            canon = amap.get(header_key(v))
+            if canon and canon not in mapping.values():
+                mapping[c] = canon
+        if len(mapping) > len(best_map):
+            best_row, best_map = r, mapping
+    if len(best_map) < min(2, len(spec.columns)):
+        best_row, best_map = None, {}
+    present = set(best_map.values())
+    missing = [c.name for c in spec.columns if c.needed and c.name not in present]
+    if spec.name == "委員" and best_row is not None and not ({"生年月日", "年齢"} & present):
+        missing.append("生年月日または年齢")
+    letters = {canon: get_column_letter(c + 1) for c, canon in best_map.items()}
+    records: list[dict] = []
+    index: list[int] = []
+    if best_row is not None:
+        for r in range(best_row + 1, len(rows) + 1):
+            row = rows[r - 1]
+            if any(isinstance(v, str) and v.strip() == EXAMPLE_MARK for v in row):
+                continue  # the 記入例 row of the blank template
+            rec = {canon: (row[c] if c < len(row) else None) for c, canon in best_map.items()}
+            if all(is_blank(v) for v in rec.values()):
+                continue
+            records.append(rec)
+            index.append(r)
+    cols = [c.name for c in spec.columns if c.name in present]
+    frame = pd.DataFrame(records, index=pd.Index(index, name="row", dtype="int64"), columns=cols, dtype=object)
+    return RawTable(spec, sheet, frame, letters, best_row), missing

@@ -1,0 +1,201 @@
+"""One run over an input folder: validate every workbook, then render and write what is valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import forms
+from .contract import ELECTION_BOOK
+from .findings import Severity
+from .model import Book, Council, Member
+from .render import FormTemplate, load_templates
+from .validate import Options, Result, read_elections, validate_workbook
+from .write import Manifest, Names, safe_name, write_json
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
+REPORT_JSON = "検証結果.json"
+
+
+@dataclass
+class Document:
+    form: str
+    path: str  # relative to the output folder
+    status: str  # written | unchanged | kept-edited | blocked
+    new_path: str | None = None
+    blocked_by: list[str] | None = None
+    source: tuple[str, int] | None = None  # (canonical sheet, row) it was made from
+
+    def to_json(self) -> dict:
+        d = {"form": self.form, "path": self.path, "status": self.status}
+        if self.new_path:
+            d["new_path"] = self.new_path
+        if self.blocked_by:
+            d["blocked_by"] = self.blocked_by
+        return d
+
+
+@dataclass
+class WorkbookRun:
+    result: Result
+    folder: str | None = None
+    documents: list[Document] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {
+            "file": r.file,
+            "station": r.station,
+            "status": r.status,
+            "findings": [f.to_json() for f in r.findings],
+            "documents": [d.to_json() for d in self.documents],
+        }
+
+
+@dataclass
+class RunReport:
+    as_of: dt.date
+    workbooks: list[WorkbookRun] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == Severity.ERROR for w in self.workbooks for f in w.result.findings)
+
+    def to_json(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "workbooks": [w.to_json() for w in self.workbooks]}
+
+
+def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
+    """Station workbooks (and files that look like one but are not .xlsx), plus the shared election book."""
+    books, elections = [], None
+    for p in sorted(input_dir.iterdir()):
+        if not p.is_file() or p.name.startswith(("~$", ".")) or p.suffix.lower() not in WORKBOOK_SUFFIXES:
+            continue
+        if p.name == ELECTION_BOOK:
+            elections = p
+        else:
+            books.append(p)
+    return books, elections
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def run(
+    input_dir: Path,
+    output_dir: Path,
+    options: Options,
+    *,
+    documents: bool = True,
+    only: list[Path] | None = None,
+    templates: dict[str, FormTemplate] | None = None,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Validate every workbook in input_dir; with documents=True also write the forms."""
+    books, election_path = discover(input_dir)
+    if only is not None:
+        wanted = {p.resolve() for p in only}
+        books = [b for b in books if b.resolve() in wanted]
+    report = RunReport(options.as_of)
+    shared = []
+    if election_path is not None:
+        er = read_elections(election_path)
+        if er.book:
+            shared = er.book.elections
+        report.workbooks.append(WorkbookRun(er))
+    if documents and templates is None:
+        templates = load_templates(fields=forms.FIELDS)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(output_dir) if documents else None
+    folders = Names()
+    for i, path in enumerate(books):
+        if progress:
+            progress(path.name, i, len(books))
+        result = validate_workbook(path, options, shared)
+        wr = WorkbookRun(result)
+        if result.book and result.station:
+            wr.folder = folders.take("", result.station, "")
+        elif result.book:
+            wr.folder = folders.take("", path.stem, "")
+        if documents and result.book and wr.folder:
+            wr.documents = write_documents(result, wr.folder, output_dir, templates, manifest)
+            manifest.save()
+        report.workbooks.append(wr)
+    if progress:
+        progress("", len(books), len(books))
+    return report
+
+
+def _council_of(book: Book) -> dict[str, Council]:
+    out: dict[str, Council] = {}
+    for c in book.councils:
+        if c.id is not None:
+            out.setdefault(c.id, c)
+    return out
+
+
+def _commission_stem(c: Council | None, m: Member) -> str:
+    day = m.start.strftime("%Y%m%d") if m.start else f"行{m.row}"
+    return f"{c.name if c and c.name else '協議会不明'}_{m.name or f'行{m.row}'}_{day}"
+
+
+def plan_documents(result: Result, folder: str) -> list[tuple[Document, Callable[[], dict] | None, str]]:
+    """Every document the workbook calls for, with its context builder, or blocked with its rule ids."""
+    book = result.book
+    blockers = result.blockers()
+    councils = _council_of(book)
+    names = Names()
+    station = book.station
+    plans: list[tuple[Document, Callable[[], dict] | None, str]] = []
+
+    def add(form: str, stem: str, blocked: set[str], source: tuple[str, int], build: Callable[[], dict]):
+        rel = names.take(f"{folder}/{form}", stem)
+        if blocked:
+            plans.append((Document(form, rel, "blocked", blocked_by=sorted(blocked), source=source), None, form))
+        else:
+            plans.append((Document(form, rel, "pending", source=source), build, form))
+
+    for m in book.members:
+        c = councils.get(m.council_id or "")
+        blocked = blockers.member(m) | ({"unknown-ref"} if c is None else set())
+        add("委嘱状", _commission_stem(c, m), blocked, ("委員", m.row), lambda c=c, m=m: forms.commission(station, c, m))
+    for cid, c in councils.items():
+        members = book.members_of(cid)
+        add(
+            "設置報告書",
+            c.name or f"行{c.row}",
+            blockers.report(cid),
+            ("協議会", c.row),
+            lambda c=c, members=members: forms.establishment(station, c, members),
+        )
+    for mt in book.meetings:
+        c = councils.get(mt.council_id or "")
+        blocked = blockers.meeting(mt) | ({"unknown-ref"} if c is None else set())
+        kind = f"定例{mt.round}" if mt.kind == "定例" and mt.round is not None else (mt.kind or "")
+        day = mt.date.strftime("%Y%m%d") if mt.date else f"行{mt.row}"
+        stem = f"{c.name if c and c.name else '協議会不明'}_{day}_{kind}"
+        add("開催結果報告書", stem, blocked, ("会議", mt.row), lambda c=c, mt=mt: forms.meeting(station, c, mt))
+    return plans
+
+
+def write_documents(
+    result: Result, folder: str, output_dir: Path, templates: dict[str, FormTemplate], manifest: Manifest
+) -> list[Document]:
+    docs = []
+    for doc, build, form in plan_documents(result, folder):
+        if build is not None:
+            data = templates[form].render(build())
+            doc.status, doc.new_path = manifest.write(doc.path, data)
+        docs.append(doc)
+    return docs
+
+
+def write_report(report: RunReport, output_dir: Path) -> Path:
+    path = output_dir / REPORT_JSON
+    write_json(path, report.to_json())
+    return path
+
+
+__all__ = ["run", "discover", "write_report", "RunReport", "WorkbookRun", "Document", "safe_name"]
