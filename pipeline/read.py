@@ -85,11 +85,14 @@ def _check_container(path: Path) -> bool:
                 raise _unreadable(path, "Excelブックの形式ではありません。Excelで.xlsx形式で保存し直してください。")
             has_formula = False
             for i in infos:
-                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
-                    data = z.read(i)
-                    if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
-                        has_formula = True
-                        break
+                if not i.filename.endswith((".xml", ".rels")):
+                    continue
+                data = z.read(i)
+                # A workbook saved by Excel never declares entities: refuse any that does.
+                if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+                    raise _unreadable(path, "Excelが作らない不正な内容（XMLの実体宣言）が含まれています。Excelで開いて保存し直してください。")
+                if i.filename.startswith("xl/worksheets/") and (b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data):
+                    has_formula = True
             return has_formula
     except zipfile.BadZipFile:
         raise _unreadable(path, "ファイルが壊れています。Excelで開き、.xlsx形式で保存し直してください。") from None
@@ -148,7 +151,7 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
                 frows = _rows(formula_wb[actual]) if formula_wb is not None else None
             except Exception as e:
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
-            _mark_formula_cells(book, actual, rows, frows)
+            bad_cells = _formula_cells(rows, frows)
             if spec.key_value:
                 book.tables[spec.name] = _key_value_table(spec, actual, rows)
             else:
@@ -164,6 +167,16 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
                         )
                     )
                     book.blocked = True
+            by_letter = {v: k for k, v in book.tables[spec.name].letters.items()}
+            for r, c, reason in bad_cells:
+                cell = f"{get_column_letter(c)}{r}"
+                column = by_letter.get(get_column_letter(c))
+                what = f"「{column}」の" if column else ""
+                book.findings.append(
+                    make_finding(
+                        "formula-no-value", f"{what}セル{cell}: {reason}", sheet=actual, row=r, column=column, cell=cell
+                    )
+                )
         return book
     finally:
         wb.close()
@@ -171,8 +184,9 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
             formula_wb.close()
 
 
-def _mark_formula_cells(book: RawBook, sheet: str, rows: list[tuple], frows: list[tuple] | None) -> None:
-    """Formula cells without a cached value, and Excel error values, become findings and blanks."""
+def _formula_cells(rows: list[tuple], frows: list[tuple] | None) -> list[tuple[int, int, str]]:
+    """Formula cells without a cached value, and Excel error values: reported, then read as blanks."""
+    out = []
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row, start=1):
             reason = None
@@ -183,14 +197,12 @@ def _mark_formula_cells(book: RawBook, sheet: str, rows: list[tuple], frows: lis
             elif isinstance(v, str) and v.strip() in EXCEL_ERRORS:
                 reason = f"数式がエラー値（{v.strip()}）になっています。数式を直すか値を入力してください。"
             if reason:
-                cell = f"{get_column_letter(c)}{r}"
-                book.findings.append(
-                    make_finding("formula-no-value", f"セル{cell}: {reason}", sheet=sheet, row=r, cell=cell)
-                )
+                out.append((r, c, reason))
                 if v is not None:
                     lst = list(rows[r - 1])
                     lst[c - 1] = None
                     rows[r - 1] = tuple(lst)
+    return out
 
 
 def _key_value_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> RawTable:

@@ -1,0 +1,209 @@
+"""Reading workbooks as clerks really keep them, and refusing what is not a workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from pipeline.read import read_workbook
+from pipeline.validate import Options, validate_workbook
+from tests.builders import AS_OF, D, baseline, write_book
+
+
+def _validate(path):
+    return validate_workbook(path, Options(as_of=AS_OF))
+
+
+def _messy(tmp_path):
+    """The baseline, rewritten with title rows, header variants, blank rows and extra columns."""
+    sheets = baseline()
+    variants = {
+        "氏名": "氏　名",
+        "委嘱日": "委嘱日（任期開始日）",
+        "任期満了日": "任期終了日",
+        "協議会ID": " 協議会ＩＤ ",
+        "区分": "選定区分(注)",
+        "参加委員数": "参加委員数※",
+        "名称": "協議会名",
+    }
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        if name == "署":
+            ws.append(["署の情報"])
+            for r in rows:
+                ws.append([r["項目"], r["値"]])
+            continue
+        ws.append([f"{name}一覧（令和8年度）"])
+        ws.append([])
+        headers = list(rows[0].keys())
+        ws.append(["メモ", *[variants.get(h, h) for h in headers], None, None])
+        for i, r in enumerate(rows):
+            if i % 3 == 1:
+                ws.append([])
+            ws.append(["", *[r[h] for h in headers]])
+    path = tmp_path / "messy.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_messy_layout_reads_like_the_clean_one(tmp_path):
+    clean = _validate(write_book(tmp_path / "clean.xlsx", baseline()))
+    messy = _validate(_messy(tmp_path))
+    assert messy.findings == []
+    assert [m.name for m in messy.book.members] == [m.name for m in clean.book.members]
+    assert [(m.start, m.end, m.category) for m in messy.book.members] == [
+        (m.start, m.end, m.category) for m in clean.book.members
+    ]
+    assert len(messy.book.meetings) == len(clean.book.meetings)
+
+
+def test_cells_point_at_the_real_excel_rows(tmp_path):
+    path = _messy(tmp_path)
+    wb = load_workbook(path)
+    ws = wb["委員"]
+    # Header is on row 3 and column B holds 協議会ID (column A is the clerk's own メモ).
+    ws["D6"] = "春"  # 性別 of the third record: blank row after the first puts it on row 6
+    headers = [c.value for c in ws[3]]
+    col = headers.index("性別") + 1
+    ws.cell(6, col, "不明")
+    wb.save(path)
+    r = _validate(path)
+    bad = [f for f in r.findings if f.rule == "bad-choice"]
+    assert [(f.sheet, f.cell, f.row, f.column) for f in bad] == [("委員", f"{ws.cell(6, col).column_letter}6", 6, "性別")]
+
+
+def test_text_dates_full_width_counts_and_line_breaks(tmp_path):
+    sheets = baseline()
+    m = sheets["委員"][10]
+    m["委嘱日"], m["任期満了日"], m["生年月日"] = "令和8年4月1日", "R10.3.31", "昭和25年5月1日"
+    mt = sheets["会議"][2]
+    mt["開催日"], mt["参加委員数"], mt["開始時刻"], mt["終了時刻"] = "２０２６年６月１０日", "８人", "午後2時", "15:30"
+    mt["備考"] = "一行目\n二行目"
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert r.findings == []
+    member = r.book.members[10]
+    assert (member.start, member.end, member.birth) == (D(2026, 4, 1), D(2028, 3, 31), D(1950, 5, 1))
+    meeting = r.book.meetings[2]
+    assert (meeting.date, meeting.members_n, meeting.start_time) == (D(2026, 6, 10), 8, dt.time(14, 0))
+    assert meeting.note == "一行目\n二行目"
+
+
+@pytest.mark.parametrize(
+    "number_format",
+    ['[$-ja-JP]ggge"年"m"月"d"日"', "[$-411]ge.m.d", 'yyyy"年"m"月"d"日"', "yyyy/m/d", "General"],
+)
+def test_excel_dates_in_japanese_formats(tmp_path, number_format):
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    wb = load_workbook(path)
+    ws = wb["協議会"]
+    cell = ws["I2"]  # 設置日
+    assert ws["I1"].value == "設置日"
+    cell.value = 45383 if number_format == "General" else dt.datetime(2024, 4, 1)  # serial of 2024-04-01
+    cell.number_format = number_format
+    wb.save(path)
+    r = _validate(path)
+    assert r.findings == []
+    assert r.book.councils[0].established == D(2024, 4, 1)
+
+
+def test_example_row_of_the_template_is_skipped(tmp_path):
+    sheets = baseline()
+    sheets["会議"].insert(0, {k: None for k in sheets["会議"][0]} | {"会議ID": "記入例"})
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert r.findings == []
+    assert [m.id for m in r.book.meetings] == ["M1", "M2", "M3", "M4"]
+
+
+def test_station_sheet_without_station_name(tmp_path):
+    sheets = baseline()
+    sheets["署"] = [{"項目": "署長氏名", "値": "大槻　正和"}]
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    f = [f for f in r.findings if f.rule == "required-value"]
+    assert [(f.sheet, f.column) for f in f] == [("署", "警察署名")]
+    assert r.blockers().workbook == {"required-value"}
+
+
+def test_station_name_blank_points_at_its_cell(tmp_path):
+    sheets = baseline()
+    sheets["署"][0]["値"] = None
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert [(f.rule, f.sheet, f.cell, f.row) for f in r.findings] == [("required-value", "署", "B1", 1)]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, d in members.items():
+            z.writestr(n, d)
+    return buf.getvalue()
+
+
+def _valid_bytes(tmp_path) -> bytes:
+    return write_book(tmp_path / "ok.xlsx", baseline()).read_bytes()
+
+
+UNREADABLE = [
+    ("empty", lambda t: b"", "空"),
+    ("old-xls-or-encrypted", lambda t: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "パスワード"),
+    ("renamed-csv", lambda t: "協議会ID,名称\n1,一番町\n".encode("cp932"), "CSV"),
+    ("truncated", lambda t: _valid_bytes(t)[:3000], "壊れて"),
+    ("zip-not-xlsx", lambda t: _zip({"hello.txt": b"hi"}), "形式"),
+    ("zip-bomb", lambda t: _zip({"xl/workbook.xml": b"<a/>", "xl/worksheets/sheet1.xml": b"0" * 300_000_000}), "大きい"),
+    ("bad-xml", lambda t: _zip({"[Content_Types].xml": b"<bad", "xl/workbook.xml": b"<bad"}), "読み込めません"),
+]
+
+
+@pytest.mark.parametrize("make,word", [c[1:] for c in UNREADABLE], ids=[c[0] for c in UNREADABLE])
+def test_unreadable_files_become_a_finding(tmp_path, make, word):
+    path = tmp_path / "station.xlsx"
+    path.write_bytes(make(tmp_path))
+    before = path.read_bytes()
+    r = _validate(path)
+    assert r.unreadable and r.status == "unreadable"
+    assert [f.rule for f in r.findings] == ["file-unreadable"]
+    assert word in r.findings[0].message and "station.xlsx" in r.findings[0].message
+    assert path.read_bytes() == before
+
+
+def test_xml_entities_are_not_expanded(tmp_path):
+    """A billion-laughs style shared string table must not be expanded (defusedxml)."""
+    path = write_book(tmp_path / "b.xlsx", baseline())
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    wb_xml = members["xl/workbook.xml"].decode()
+    decl_end = wb_xml.index("?>") + 2 if wb_xml.startswith("<?xml") else 0
+    doctype = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    members["xl/workbook.xml"] = (wb_xml[:decl_end] + doctype + wb_xml[decl_end:]).encode()
+    path.write_bytes(_zip(members))
+    r = _validate(path)
+    assert r.unreadable
+    assert r.findings[0].rule == "file-unreadable"
+
+
+def test_xlsm_is_accepted(tmp_path):
+    path = write_book(tmp_path / "b.xlsm", baseline())
+    r = _validate(path)
+    assert r.findings == [] and r.station == "テスト警察署"
+
+
+def test_missing_optional_sheets_are_fine(tmp_path):
+    sheets = baseline()
+    del sheets["意見要望"], sheets["選挙期間"]
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert r.findings == []
+
+
+def test_reader_keeps_raw_values_for_messages(tmp_path):
+    sheets = baseline()
+    sheets["委員"][0]["委嘱日"] = "令和6年13月1日"
+    book = read_workbook(write_book(tmp_path / "b.xlsx", sheets))
+    table = book.tables["委員"]
+    assert table.frame.at[2, "委嘱日"] == "令和6年13月1日"
+    assert table.cell("委嘱日", 2) == "K2"

@@ -1,0 +1,277 @@
+"""Every rule of SPEC section 3: planted violations found at their cell, near misses left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.findings import RULES, Severity
+from pipeline.validate import Options, validate_workbook
+from tests.builders import AS_OF, D, baseline, cell_of, meeting, member, write_book
+
+
+def run(tmp_path, sheets, **opts):
+    path = write_book(tmp_path / "book.xlsx", sheets)
+    return validate_workbook(path, Options(as_of=AS_OF, **opts))
+
+
+def test_baseline_is_clean(tmp_path):
+    r = run(tmp_path, baseline())
+    assert [(f.rule, f.cell, f.message) for f in r.findings] == []
+    assert r.status == "ok"
+
+
+def _set(sheet, index, **values):
+    def mutate(s):
+        s[sheet][index].update(values)
+
+    return mutate
+
+
+def _drop_column(sheet, column):
+    def mutate(s):
+        for r in s[sheet]:
+            r.pop(column, None)
+
+    return mutate
+
+
+def _all(sheet, start, **values):
+    def mutate(s):
+        for r in s[sheet][start:]:
+            r.update(values)
+
+    return mutate
+
+
+def _append(sheet, row):
+    def mutate(s):
+        s[sheet].append(row)
+
+    return mutate
+
+
+def _many(*fns):
+    def mutate(s):
+        for fn in fns:
+            fn(s)
+
+    return mutate
+
+
+def _del_sheet(name):
+    def mutate(s):
+        del s[name]
+
+    return mutate
+
+
+def _keep_members(n):
+    def mutate(s):
+        s["委員"] = s["委員"][: 10 + n]
+
+    return mutate
+
+
+# (case id, rule, mutation, sheet, record index or None, column, severity)
+FAILING = [
+    ("sheet-missing", "sheet-missing", _del_sheet("会議"), "会議", None, None, "error"),
+    ("column-missing", "column-missing", _drop_column("会議", "開催場所"), "会議", None, "開催場所", "error"),
+    ("required-name", "required-value", _set("委員", 0, 氏名=None), "委員", 0, "氏名", "error"),
+    ("required-round", "required-value", _set("会議", 0, 回次=None), "会議", 0, "回次", "error"),
+    ("required-birth-or-age", "required-value", _set("委員", 3, 生年月日=None), "委員", 3, "生年月日", "error"),
+    ("bad-date-month", "bad-date", _set("委員", 0, 委嘱日="令和6年13月1日"), "委員", 0, "委嘱日", "error"),
+    ("bad-date-text", "bad-date", _set("協議会", 0, 設置日="春ごろ"), "協議会", 0, "設置日", "error"),
+    ("bad-time", "bad-date", _set("会議", 0, 開始時刻="夕方"), "会議", 0, "開始時刻", "error"),
+    ("bad-number-words", "bad-number", _set("会議", 0, 参加委員数="八人"), "会議", 0, "参加委員数", "error"),
+    ("bad-number-negative", "bad-number", _set("会議", 0, 参加警察官数=-1), "会議", 0, "参加警察官数", "error"),
+    ("bad-number-fraction", "bad-number", _set("会議", 0, 参加警察官数=2.5), "会議", 0, "参加警察官数", "error"),
+    ("bad-choice-post", "bad-choice", _set("協議会", 0, 交番等区分="派出所"), "協議会", 0, "交番等区分", "error"),
+    ("bad-choice-rank", "bad-choice", _set("会議", 0, 報告者階級="巡査部"), "会議", 0, "報告者階級", "error"),
+    ("duplicate-meeting-id", "duplicate-id", _set("会議", 1, 会議ID="M1"), "会議", 1, "会議ID", "error"),
+    (
+        "duplicate-member",
+        "duplicate-id",
+        _append("委員", member(2, D(2026, 5, 1), D(2027, 3, 31))),
+        "委員",
+        20,
+        "委嘱日",
+        "error",
+    ),
+    ("unknown-council", "unknown-ref", _set("委員", 0, 協議会ID="C9"), "委員", 0, "協議会ID", "error"),
+    ("unknown-meeting", "unknown-ref", _set("意見要望", 0, 会議ID="M9"), "意見要望", 0, "会議ID", "error"),
+    ("formula-no-value", "formula-no-value", _set("委員", 0, 職業="=B2&C2"), "委員", 0, "職業", "error"),
+    ("term-order-member", "term-order", _set("委員", 0, 任期満了日=D(2024, 3, 1)), "委員", 0, "任期満了日", "error"),
+    ("term-order-meeting", "term-order", _set("会議", 0, 開催日=D(2024, 3, 1)), "会議", 0, "開催日", "error"),
+    ("public-office", "public-office", _set("委員", 10, 公職="市議会議員"), "委員", 10, "公職", "error"),
+    ("public-office-yes", "public-office", _set("委員", 12, 公職="有"), "委員", 12, "公職", "error"),
+    ("chair-two", "chair", _set("委員", 11, 役職="会長"), "委員", 11, "役職", "error"),
+    ("chair-none", "chair", _set("委員", 10, 役職="委員"), "協議会", 0, "名称", "warning"),
+    (
+        "manager-koban",
+        "manager-designation",
+        _set("協議会", 0, 運営責任者職名="駐在所長"),
+        "協議会",
+        0,
+        "運営責任者職名",
+        "error",
+    ),
+    (
+        "manager-single",
+        "manager-designation",
+        _set("協議会", 0, 交番等区分="駐在所（単独配置）", 運営責任者職名="駐在所長"),
+        "協議会",
+        0,
+        "運営責任者職名",
+        "error",
+    ),
+    ("member-count-low", "member-count", _keep_members(4), "協議会", 0, "名称", "warning"),
+    (
+        "member-count-high",
+        "member-count",
+        _many(*[_append("委員", member(i, D(2026, 4, 1), D(2028, 3, 31), 氏名=f"追加　{i}")) for i in range(6)]),
+        "協議会",
+        0,
+        "名称",
+        "warning",
+    ),
+    ("community-leaders", "community-leaders", _all("委員", 10, 区分="その他"), "協議会", 0, "名称", "warning"),
+    ("breadth-gender", "breadth", _all("委員", 10, 性別="男"), "協議会", 0, "名称", "warning"),
+    ("breadth-age", "breadth", _all("委員", 10, 生年月日=D(1980, 1, 1)), "協議会", 0, "名称", "warning"),
+    ("term-length", "term-length", _set("委員", 10, 任期満了日=D(2028, 4, 1)), "委員", 10, "任期満了日", "warning"),
+    (
+        "successor-term",
+        "successor-term",
+        _append("委員", member(4, D(2026, 10, 1), D(2028, 9, 30), 氏名="新人　太郎", 前任者="千葉　誠")),
+        "委員",
+        20,
+        "任期満了日",
+        "error",
+    ),
+    (
+        "term-expiry",
+        "term-expiry",
+        _set("委員", 19, 任期満了日=D(2027, 1, 10), 任期変更="本人の申出"),
+        "委員",
+        19,
+        "任期満了日",
+        "info",
+    ),
+    ("long-tenure", "long-tenure", _set("委員", 10, 初回委嘱日=D(2015, 4, 1)), "委員", 10, "初回委嘱日", "warning"),
+    ("regular-meeting", "regular-meeting", _set("会議", 1, 会議種別="臨時"), "協議会", 0, "名称", "warning"),
+    ("election-period", "election-period", _set("会議", 1, 開催日=D(2025, 7, 25)), "会議", 1, "開催日", "warning"),
+    ("officer-inner-count", "officer-inner-count", _set("会議", 0, 地域幹部数=4), "会議", 0, "地域幹部数", "error"),
+    ("attending-members", "attending-members", _set("会議", 0, 参加委員数=11), "会議", 0, "参加委員数", "error"),
+    ("future-meeting", "future-meeting", _set("会議", 3, 開催日=D(2026, 12, 10)), "会議", 3, "開催日", "error"),
+    ("regular-sequence-skip", "regular-sequence", _set("会議", 2, 回次=2), "会議", 2, "回次", "warning"),
+    (
+        "regular-sequence-duplicate",
+        "regular-sequence",
+        _append("会議", meeting("M5", D(2026, 10, 1))),
+        "会議",
+        4,
+        "回次",
+        "warning",
+    ),
+    ("kind-details-reason", "kind-details", _set("協議会", 0, 種別="単位"), "協議会", 0, "設置理由", "error"),
+    (
+        "kind-details-job",
+        "kind-details",
+        _set("協議会", 0, 種別="職種等", 設置理由="繁華街対策"),
+        "協議会",
+        0,
+        "職種等区分",
+        "error",
+    ),
+    ("council-name", "council-name", _set("協議会", 0, 名称="一番町交番協議会"), "協議会", 0, "名称", "warning"),
+]
+
+
+@pytest.mark.parametrize(
+    "rule,mutate,sheet,index,column,severity", [c[1:] for c in FAILING], ids=[c[0] for c in FAILING]
+)
+def test_planted_violation_is_found_at_its_cell(tmp_path, rule, mutate, sheet, index, column, severity):
+    sheets = baseline()
+    mutate(sheets)
+    r = run(tmp_path, sheets)
+    found = [f for f in r.findings if f.rule == rule]
+    assert found, f"{rule} not reported; got {[(f.rule, f.cell) for f in r.findings]}"
+    expected_cell = cell_of(sheets, sheet, index, column) if index is not None else None
+    match = [f for f in found if f.sheet == sheet and f.cell == expected_cell and f.severity.value == severity]
+    assert match, f"expected {rule} at {sheet}!{expected_cell}; got {[(f.sheet, f.cell, f.severity) for f in found]}"
+    f = match[0]
+    assert f.article == RULES[rule].article
+    assert f.row == (int(expected_cell[1:].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) if expected_cell else None)
+    if column:
+        assert f.column == column
+    # Messages are Japanese sentences that say how to fix the problem.
+    assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in f.message)
+
+
+# Near misses: each of these must NOT produce the named rule.
+PASSING = [
+    ("term-length-with-consent", "term-length", _set("委員", 10, 任期満了日=D(2028, 4, 1), 任期変更="承諾済み")),
+    ("term-length-exactly-two-years", "term-length", _set("委員", 10, 任期満了日=D(2028, 3, 31))),
+    ("breadth-not-for-job-kind", "breadth", _many(_all("委員", 10, 性別="男"), _set("協議会", 0, 種別="職種等", 職種等区分="(4)", 設置理由="女性の意見反映"))),
+    ("manager-single-worker", "manager-designation", _set("協議会", 0, 交番等区分="駐在所（単独配置）", 運営責任者職名="駐在所勤務員")),
+    ("manager-multi-chief", "manager-designation", _set("協議会", 0, 交番等区分="駐在所(複数配置)", 運営責任者職名="駐在所長")),
+    ("member-count-five", "member-count", _keep_members(5)),
+    ("community-leaders-40", "community-leaders", _many(_all("委員", 10, 区分="その他"), _all("委員", 16, 区分="自治会等役員"))),
+    ("election-on-voting-day", "election-period", _set("会議", 1, 開催日=D(2025, 8, 3))),
+    ("term-expiry-renewed", "term-expiry", _many(_set("委員", 19, 任期満了日=D(2027, 1, 10), 任期変更="短縮"), _append("委員", member(9, D(2027, 1, 11), D(2028, 3, 31))))),
+    ("chair-same-person-next-term", "chair", lambda s: None),
+    ("public-office-none-words", "public-office", _many(_set("委員", 10, 公職="なし"), _set("委員", 11, 公職=None), _set("委員", 12, 公職="無し"))),
+    ("successor-within-term", "successor-term", _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠"))),
+    ("regular-meeting-young-council", "regular-meeting", _set("協議会", 0, 設置日=D(2026, 4, 1))),
+    ("future-meeting-today", "future-meeting", _set("会議", 3, 開催日=AS_OF)),
+    ("kind-alias", "bad-choice", _set("協議会", 0, 種別="単位連絡協議会", 設置理由="2交番の統合")),
+    ("round-as-text", "bad-number", _set("会議", 0, 回次="第1回")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule,mutate", [c[1:] for c in PASSING], ids=[c[0] for c in PASSING])
+def test_near_miss_is_not_reported(tmp_path, rule, mutate):
+    sheets = baseline()
+    mutate(sheets)
+    r = run(tmp_path, sheets)
+    assert [(f.rule, f.cell) for f in r.findings if f.rule == rule] == []
+
+
+def test_strict_makes_warnings_block(tmp_path):
+    sheets = baseline()
+    _set("協議会", 0, 名称="一番町交番協議会")(sheets)
+    normal = run(tmp_path, sheets).blockers()
+    strict = run(tmp_path, sheets, strict=True).blockers()
+    assert normal.council("C1") == set()
+    assert strict.council("C1") == {"council-name"}
+
+
+def test_long_tenure_threshold_is_configurable(tmp_path):
+    sheets = baseline()
+    _set("委員", 10, 初回委嘱日=D(2020, 4, 1))(sheets)
+    assert not [f for f in run(tmp_path, sheets).findings if f.rule == "long-tenure"]
+    found = [f for f in run(tmp_path, sheets, long_tenure_years=6).findings if f.rule == "long-tenure"]
+    assert [f.severity for f in found] == [Severity.WARNING]
+
+
+def test_every_error_blocks_what_spec_says(tmp_path):
+    sheets = baseline()
+    _set("委員", 10, 公職="市議会議員")(sheets)  # a member row
+    _set("会議", 0, 参加委員数=11)(sheets)  # a meeting row
+    r = run(tmp_path, sheets)
+    b = r.blockers()
+    members = r.book.members
+    assert b.member(members[10]) == {"public-office"}
+    assert b.member(members[11]) == set()
+    assert b.report("C1") == {"public-office"}
+    meetings = r.book.meetings
+    assert b.meeting(meetings[0]) == {"attending-members"}
+    assert b.meeting(meetings[1]) == set()
+
+
+def test_bad_council_row_blocks_everything_of_that_council(tmp_path):
+    sheets = baseline()
+    _set("協議会", 0, 運営責任者職名="駐在所長")(sheets)
+    r = run(tmp_path, sheets)
+    b = r.blockers()
+    assert all(b.member(m) == {"manager-designation"} for m in r.book.members)
+    assert all(b.meeting(mt) == {"manager-designation"} for mt in r.book.meetings)
