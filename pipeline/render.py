@@ -67,6 +67,8 @@ class FormTemplate:
             xml = self.template.render(context)
         except UndefinedError as e:
             raise TemplateProblem(f"テンプレート「{self.path.name}」が提供されない値を参照しています（{e.message}）。") from None
+        except TemplateError as e:  # SecurityError from the sandbox, among others
+            raise TemplateProblem(f"テンプレート「{self.path.name}」を差し込めません（{e}）。") from None
         # The same post-processing as docxtpl's render_xml_part.
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")

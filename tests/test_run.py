@@ -1,0 +1,241 @@
+"""End to end: the CLI on the samples and on planted problems; JSON contract; hand edits; determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from pipeline.cli import main
+from tests.builders import baseline, write_book
+
+SAMPLES = Path(__file__).resolve().parents[1] / "input_samples"
+AS_OF = "2026-11-27"
+
+
+def reports(inp: Path, out: Path, *extra: str) -> int:
+    return main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF, *extra])
+
+
+def load_json(out: Path) -> dict:
+    return json.loads((out / "検証結果.json").read_text("utf-8"))
+
+
+def tree_hashes(root: Path, pattern: str = "*.docx") -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob(pattern))}
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    before = tree_hashes(SAMPLES, "*.xlsx")
+    code = reports(SAMPLES, out)
+    return code, out, before
+
+
+def test_samples_run_clean_and_write_every_document(sample_run):
+    code, out, _ = sample_run
+    assert code == 0
+    report = load_json(out)
+    assert report["as_of"] == AS_OF
+    stations = [w for w in report["workbooks"] if w["station"]]
+    assert {w["station"] for w in stations} == {"仙台中央警察署", "石巻警察署", "気仙沼警察署"}
+    for w in stations:
+        assert w["status"] in ("ok", "warnings")
+        forms = {d["form"] for d in w["documents"]}
+        assert forms == {"委嘱状", "設置報告書", "開催結果報告書"}
+        assert all(d["status"] == "written" for d in w["documents"])
+        for d in w["documents"]:
+            path = out / d["path"]
+            assert path.is_file() and d["path"].startswith(w["station"] + "/")
+            assert not Path(d["path"]).is_absolute()
+    # Some warnings and info, so a newcomer sees what findings look like; no errors.
+    severities = {f["severity"] for w in report["workbooks"] for f in w["findings"]}
+    assert severities == {"warning", "info"}
+
+
+def test_every_sample_document_opens_in_python_docx(sample_run):
+    _, out, _ = sample_run
+    docs = sorted(out.rglob("*.docx"))
+    assert len(docs) > 300
+    for p in docs:
+        Document(p)
+
+
+def test_json_contract(sample_run):
+    _, out, _ = sample_run
+    report = load_json(out)
+    assert set(report) == {"as_of", "workbooks"}
+    for w in report["workbooks"]:
+        assert set(w) == {"file", "station", "status", "findings", "documents"}
+        for f in w["findings"]:
+            assert set(f) == {"severity", "rule", "article", "sheet", "row", "column", "cell", "message"}
+            assert f["severity"] in ("error", "warning", "info")
+            assert isinstance(f["row"], int) and f["cell"].endswith(str(f["row"]))
+        for d in w["documents"]:
+            assert d["form"] in ("委嘱状", "設置報告書", "開催結果報告書")
+            assert d["status"] in ("written", "unchanged", "kept-edited", "blocked")
+
+
+def test_inputs_are_never_modified(sample_run):
+    _, _, before = sample_run
+    assert tree_hashes(SAMPLES, "*.xlsx") == before
+
+
+def test_rerun_is_unchanged_and_byte_identical(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert reports(SAMPLES, a) == 0
+    assert reports(SAMPLES, b) == 0
+    assert tree_hashes(a) == tree_hashes(b)
+    assert reports(SAMPLES, a) == 0
+    statuses = {d["status"] for w in load_json(a)["workbooks"] for d in w["documents"]}
+    assert statuses == {"unchanged"}
+
+
+def _one_station(tmp_path, sheets=None) -> Path:
+    inp = tmp_path / "in"
+    write_book(inp / "テスト署.xlsx", sheets or baseline())
+    return inp
+
+
+def test_hand_edit_is_never_overwritten(tmp_path, capsys):
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    assert reports(inp, out) == 0
+    target = sorted((out / "テスト警察署" / "委嘱状").glob("*.docx"))[0]
+    doc = Document(target)
+    doc.paragraphs[1].runs[0].text = "手で直した氏名"
+    doc.save(target)
+    edited = target.read_bytes()
+    capsys.readouterr()
+    for _ in range(2):
+        assert reports(inp, out) == 0
+        assert target.read_bytes() == edited
+        docs = {d["path"]: d for w in load_json(out)["workbooks"] for d in w["documents"]}
+        rel = str(target.relative_to(out))
+        assert docs[rel]["status"] == "kept-edited"
+        new = out / docs[rel]["new_path"]
+        assert new.is_file() and "手で直した氏名" not in "".join(p.text for p in Document(new).paragraphs)
+    printed = capsys.readouterr().out
+    assert "上書きしていません" in printed and target.name in printed
+
+
+def test_regenerates_what_it_wrote_when_input_changes(tmp_path):
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    assert reports(inp, out) == 0
+    sheets = baseline()
+    sheets["会議"][0]["開催場所"] = "地区公民館"
+    write_book(inp / "テスト署.xlsx", sheets)
+    assert reports(inp, out) == 0
+    docs = [d for w in load_json(out)["workbooks"] for d in w["documents"] if d["form"] == "開催結果報告書"]
+    assert sorted(d["status"] for d in docs) == ["unchanged"] * 3 + ["written"]
+
+
+def test_errors_block_documents_and_exit_1(tmp_path):
+    sheets = baseline()
+    sheets["委員"][10]["公職"] = "市議会議員"
+    inp, out = _one_station(tmp_path, sheets), tmp_path / "out"
+    assert reports(inp, out) == 1
+    w = load_json(out)["workbooks"][0]
+    assert w["status"] == "errors"
+    blocked = [d for d in w["documents"] if d["status"] == "blocked"]
+    assert [(d["form"], d["blocked_by"]) for d in blocked] == [("委嘱状", ["public-office"]), ("設置報告書", ["public-office"])]
+    assert not (out / blocked[0]["path"]).exists()
+    written = [d for d in w["documents"] if d["status"] == "written"]
+    assert len(written) == 19 + 4
+
+
+def test_one_bad_workbook_never_stops_the_others(tmp_path):
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    (inp / "壊れた署.xlsx").write_bytes(b"not a workbook")
+    (inp / "古い署.xls").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    (inp / "~$テスト署.xlsx").write_bytes(b"lock")
+    assert reports(inp, out) == 1
+    books = {w["file"]: w for w in load_json(out)["workbooks"]}
+    assert set(books) == {"テスト署.xlsx", "壊れた署.xlsx", "古い署.xls"}
+    assert books["壊れた署.xlsx"]["status"] == "unreadable"
+    assert books["壊れた署.xlsx"]["findings"][0]["rule"] == "file-unreadable"
+    assert books["テスト署.xlsx"]["status"] == "ok" and books["テスト署.xlsx"]["documents"]
+
+
+def test_names_are_sanitised_and_never_collide(tmp_path):
+    sheets = baseline()
+    c2 = dict(sheets["協議会"][0], 協議会ID="C2")
+    sheets["協議会"].append(c2)  # same 名称, different ID
+    sheets["協議会"][0]["名称"] = sheets["協議会"][1]["名称"] = "../一番町:交番*連絡協議会"
+    sheets["署"][0]["値"] = "../../etc"
+    inp, out = _one_station(tmp_path, sheets), tmp_path / "out"
+    reports(inp, out)
+    w = load_json(out)["workbooks"][0]
+    paths = [d["path"] for d in w["documents"]]
+    assert len(paths) == len(set(paths))
+    for p in paths:
+        assert ".." not in p and ":" not in p and "*" not in p
+        assert (out / p).resolve().is_relative_to(out.resolve())
+    reports_ = [d["path"] for d in w["documents"] if d["form"] == "設置報告書"]
+    assert len(reports_) == 2
+    assert not list(out.rglob(".tmp-*"))
+
+
+def test_check_writes_findings_but_no_documents(tmp_path, capsys):
+    sheets = baseline()
+    sheets["協議会"][0]["名称"] = "一番町交番協議会"
+    inp, out = _one_station(tmp_path, sheets), tmp_path / "out"
+    code = main(["check", "--input", str(inp), "--output", str(out), "--as-of", AS_OF])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "council-name" in printed and "協議会!B2" in printed and "様式第2号注1" in printed
+    assert load_json(out)["workbooks"][0]["documents"] == []
+    assert not list(out.rglob("*.docx"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reports", "--as-of", "2026/11/27"],
+        ["reports", "--bogus"],
+        ["nonsense"],
+        [],
+        ["reports", "--input", "/nonexistent/folder"],
+    ],
+)
+def test_bad_arguments_exit_2_with_a_japanese_message(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err and any("\u3040" <= ch <= "\u30ff" for ch in err)
+
+
+def test_unwritable_output_exits_2(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["check", "--input", str(SAMPLES), "--output", str(blocker / "sub")]) == 2
+    assert "書き込めません" in capsys.readouterr().err
+
+
+def test_module_entry_point_runs(tmp_path):
+    import subprocess
+    import sys
+
+    inp = _one_station(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", "--input", str(inp), "--output", str(tmp_path / "o"), "--as-of", AS_OF],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "テスト警察署" in proc.stdout
+
+
+def test_output_folder_copy_keeps_working(tmp_path):
+    """The manifest travels with the output folder: a moved folder still protects hand edits."""
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    reports(inp, out)
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    assert reports(inp, moved) == 0
+    assert {d["status"] for w in load_json(moved)["workbooks"] for d in w["documents"]} == {"unchanged"}
