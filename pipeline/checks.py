@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from .contract import LEADER_CATEGORIES
 from .findings import Finding, Severity, make_finding
-from .model import Book, Council, Meeting, Member, add_years, fiscal_year
 from .fmt import wareki, wareki_fy
+from .model import Book, Council, Meeting, Member, add_years, fiscal_year
 
 
 @dataclass
@@ -165,8 +165,10 @@ def conditional_required(ctx: Ctx) -> Iterator[Finding]:
                 **ctx.at("会議", mt.row, "回次"),
             )
     for m in ctx.book.members:
-        if m.birth is None and m.age is None and not (
-            _raw_present(ctx, "委員", m.row, "生年月日") or _raw_present(ctx, "委員", m.row, "年齢")
+        if (
+            m.birth is None
+            and m.age is None
+            and not (_raw_present(ctx, "委員", m.row, "生年月日") or _raw_present(ctx, "委員", m.row, "年齢"))
         ):
             yield make_finding(
                 "required-value",
@@ -350,9 +352,7 @@ def term_expiry(ctx: Ctx) -> Iterator[Finding]:
     for m in ctx.book.members:
         if not (m.end and ctx.as_of <= m.end <= limit):
             continue
-        renewed = any(
-            o.name == m.name and o.start and o.start > m.end for o in ctx.book.members_of(m.council_id)
-        )
+        renewed = any(o.name == m.name and o.start and o.start > m.end for o in ctx.book.members_of(m.council_id))
         if not renewed:
             yield make_finding(
                 "term-expiry",
@@ -383,7 +383,9 @@ def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
     for c in ctx.councils_by_id().values():
         if not c.established:
             continue
-        held = {fiscal_year(mt.date) for mt in ctx.book.meetings if mt.council_id == c.id and mt.kind == "定例" and mt.date}
+        held = {
+            fiscal_year(mt.date) for mt in ctx.book.meetings if mt.council_id == c.id and mt.kind == "定例" and mt.date
+        }
         for fy in range(fiscal_year(c.established), fiscal_year(ctx.as_of) + 1):
             start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
             if start >= c.established and end <= ctx.as_of and fy not in held:
@@ -475,7 +477,11 @@ def regular_sequence(ctx: Ctx) -> Iterator[Finding]:
                 msg = None
             seen.add(mt.round)
             if msg:
-                yield make_finding("regular-sequence", msg + "回次は年度ごとに1から順に付けてください。", **ctx.at("会議", mt.row, "回次"))
+                yield make_finding(
+                    "regular-sequence",
+                    msg + "回次は年度ごとに1から順に付けてください。",
+                    **ctx.at("会議", mt.row, "回次"),
+                )
 
 
 @check("kind-details")

@@ -190,7 +190,10 @@ def cmd_watch(args) -> int:
 
     def regenerate(paths: list[Path]) -> None:
         code = cmd_run(args, documents=True, only=paths)
-        print(f"[{dt.datetime.now():%H:%M:%S}] {'、'.join(p.name for p in paths)} を処理しました（終了コード {code}）", flush=True)
+        print(
+            f"[{dt.datetime.now():%H:%M:%S}] {'、'.join(p.name for p in paths)} を処理しました（終了コード {code}）",
+            flush=True,
+        )
 
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     watch(args.input, regenerate, log=lambda s: print(s, flush=True))

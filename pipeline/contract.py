@@ -43,9 +43,7 @@ CHOICES: dict[str, dict[str, str]] = {
             "職種等": ["職種等連絡協議会", "職種"],
         }
     ),
-    "職種等区分": _table(
-        {k: [k.strip("()"), v, f"{k}{v}", f"{k.strip('()')}{v}"] for k, v in JOB_KINDS.items()}
-    ),
+    "職種等区分": _table({k: [k.strip("()"), v, f"{k}{v}", f"{k.strip('()')}{v}"] for k, v in JOB_KINDS.items()}),
     "交番等区分": _table(
         {
             "交番": [],
@@ -55,13 +53,7 @@ CHOICES: dict[str, dict[str, str]] = {
     ),
     "階級": _table({r: [] for r in RANKS}),
     "性別": _table({"男": ["男性", "M"], "女": ["女性", "F"], "その他": []}),
-    "区分": _table(
-        {
-            k: ([v, f"({v})", f"{v}{k}"] if v else ["他"])
-            for k, v in CATEGORIES.items()
-        }
-        | {}
-    ),
+    "区分": _table({k: ([v, f"({v})", f"{v}{k}"] if v else ["他"]) for k, v in CATEGORIES.items()} | {}),
     "会議種別": _table({"定例": ["定期", "定例会議", "定期会議"], "臨時": ["臨時会議"]}),
     "報告先": _table({"署長": ["警察署長"], "副署長": [], "次長": []}),
 }
@@ -124,7 +116,9 @@ COUNCILS = SheetSpec(
         Col("協議会ID", "id", True, ("ID", "協議会番号"), help="ブック内で重複しない番号"),
         Col("名称", "text", True, ("協議会名",), help="例：一番町交番連絡協議会"),
         Col("種別", "choice", True, ("協議会種別",), "種別", help="所管区／単位／職種等"),
-        Col("職種等区分", "choice", False, (), "職種等区分", must_exist=False, help="職種等のとき必須（第5-1(1)～(5)）"),
+        Col(
+            "職種等区分", "choice", False, (), "職種等区分", must_exist=False, help="職種等のとき必須（第5-1(1)～(5)）"
+        ),
         Col("設置理由", "text", False, (), must_exist=False, help="単位・職種等のとき必須"),
         Col("交番等", "text", True, ("交番・駐在所",), help="交番・駐在所の名称。複数なら「、」で区切る"),
         Col("交番等区分", "choice", True, (), "交番等区分", help="交番／駐在所（単独配置）／駐在所（複数配置）"),

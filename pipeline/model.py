@@ -133,9 +133,7 @@ class Election:
     def covers(self, day: dt.date) -> bool:
         # 公職選挙法第129条: the campaign runs from 告示日 to the day before 投票日.
         return (
-            self.notice is not None
-            and self.vote is not None
-            and self.notice <= day <= self.vote - dt.timedelta(days=1)
+            self.notice is not None and self.vote is not None and self.notice <= day <= self.vote - dt.timedelta(days=1)
         )
 
 

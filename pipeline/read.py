@@ -90,8 +90,13 @@ def _check_container(path: Path) -> bool:
                 data = z.read(i)
                 # A workbook saved by Excel never declares entities: refuse any that does.
                 if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-                    raise _unreadable(path, "Excelが作らない不正な内容（XMLの実体宣言）が含まれています。Excelで開いて保存し直してください。")
-                if i.filename.startswith("xl/worksheets/") and (b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data):
+                    raise _unreadable(
+                        path,
+                        "Excelが作らない不正な内容（XMLの実体宣言）が含まれています。Excelで開いて保存し直してください。",
+                    )
+                if i.filename.startswith("xl/worksheets/") and (
+                    b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data
+                ):
                     has_formula = True
             return has_formula
     except zipfile.BadZipFile:

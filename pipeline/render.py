@@ -66,7 +66,9 @@ class FormTemplate:
         try:
             xml = self.template.render(context)
         except UndefinedError as e:
-            raise TemplateProblem(f"テンプレート「{self.path.name}」が提供されない値を参照しています（{e.message}）。") from None
+            raise TemplateProblem(
+                f"テンプレート「{self.path.name}」が提供されない値を参照しています（{e.message}）。"
+            ) from None
         except TemplateError as e:  # SecurityError from the sandbox, among others
             raise TemplateProblem(f"テンプレート「{self.path.name}」を差し込めません（{e}）。") from None
         # The same post-processing as docxtpl's render_xml_part.
@@ -79,7 +81,9 @@ class FormTemplate:
         return write_zip([(n, document if n == "word/document.xml" else b) for n, b in self.members])
 
 
-def load_templates(directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None) -> dict[str, FormTemplate]:
+def load_templates(
+    directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None
+) -> dict[str, FormTemplate]:
     env = make_env()
     out = {}
     for form, name in FORMS.items():

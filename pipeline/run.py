@@ -160,7 +160,9 @@ def plan_documents(result: Result, folder: str) -> list[tuple[Document, Callable
     for m in book.members:
         c = councils.get(m.council_id or "")
         blocked = blockers.member(m) | ({"unknown-ref"} if c is None else set())
-        add("委嘱状", _commission_stem(c, m), blocked, ("委員", m.row), lambda c=c, m=m: forms.commission(station, c, m))
+        add(
+            "委嘱状", _commission_stem(c, m), blocked, ("委員", m.row), lambda c=c, m=m: forms.commission(station, c, m)
+        )
     for cid, c in councils.items():
         members = book.members_of(cid)
         add(
@@ -198,4 +200,4 @@ def write_report(report: RunReport, output_dir: Path) -> Path:
     return path
 
 
-__all__ = ["run", "discover", "write_report", "RunReport", "WorkbookRun", "Document", "safe_name"]
+__all__ = ["Document", "RunReport", "WorkbookRun", "discover", "run", "safe_name", "write_report"]

@@ -46,9 +46,7 @@ def typed_frame(table: RawTable) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for col in table.spec.columns:
         if col.name in frame.columns:
-            out[col.name] = pd.Series(
-                [_parser(col)(v) for v in frame[col.name]], index=frame.index, dtype=object
-            )
+            out[col.name] = pd.Series([_parser(col)(v) for v in frame[col.name]], index=frame.index, dtype=object)
     return out
 
 

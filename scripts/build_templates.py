@@ -249,7 +249,7 @@ def build_establishment() -> Path:
         cell_text(c, label, center=True, size=10.5)
     cell_text(inner.cell(1, 0), "{%tr for m in members %}", size=10.5, vcenter=False)
     for c, key in zip(inner.rows[2].cells, ["name", "role", "age", "gender", "job"], strict=True):
-        cell_text(c, "{{ m.%s }}" % key, center=key in ("age", "gender"), size=10.5)
+        cell_text(c, "{{ m." + key + " }}", center=key in ("age", "gender"), size=10.5)
     cell_text(inner.cell(3, 0), "{%tr endfor %}", size=10.5, vcenter=False)
     row_height(inner.rows[2], 7)
     # The cell's own empty first paragraph would sit above the nested table: move it below
@@ -289,7 +289,7 @@ def build_meeting() -> Path:
               ("参加委員数", "members_n")]  # fmt: skip
     for r, (label, key) in enumerate(simple):
         cell_text(t.cell(r, 0), label, distribute=True)
-        cell_text(t.cell(r, 1).merge(t.cell(r, 3)), "{{ %s }}" % key)
+        cell_text(t.cell(r, 1).merge(t.cell(r, 3)), "{{ " + key + " }}")
         row_height(t.rows[r], 10)
     # 参加警察官数 with 警察幹部等の参加数（内数）: two rows, merged vertically.
     cell_text(t.cell(5, 0), "参加警察官数", distribute=True)

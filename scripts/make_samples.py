@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.samplegen import CouncilPlan, plan_rows, write_workbook  # noqa: E402
+from scripts.samplegen import CouncilPlan, plan_rows, write_workbook
 
 AS_OF = dt.date(2026, 11, 27)
 OUT = Path(__file__).resolve().parents[1] / "input_samples"
@@ -82,7 +82,12 @@ def ishinomaki() -> None:
         station,
         {"協議会": c, "委員": m, "会議": mt, "意見要望": op},
         date_style="text",
-        header_variants={"氏名": "氏　名", "委嘱日": "委嘱日（任期開始日）", "協議会ID": "協議会 ID", "参加委員数": "参加委員数(注)"},
+        header_variants={
+            "氏名": "氏　名",
+            "委嘱日": "委嘱日（任期開始日）",
+            "協議会ID": "協議会 ID",
+            "参加委員数": "参加委員数(注)",
+        },
     )
 
 

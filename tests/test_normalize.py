@@ -7,7 +7,16 @@ import datetime as dt
 import pytest
 
 from pipeline.contract import CHOICES
-from pipeline.normalize import Invalid, clean_id, clean_text, parse_choice, parse_count, parse_date, parse_flag, parse_time
+from pipeline.normalize import (
+    Invalid,
+    clean_id,
+    clean_text,
+    parse_choice,
+    parse_count,
+    parse_date,
+    parse_flag,
+    parse_time,
+)
 
 D = dt.date
 
@@ -80,7 +89,18 @@ def test_bad_times(raw):
 
 @pytest.mark.parametrize(
     "raw,expected",
-    [(10, 10), (10.0, 10), ("10", 10), ("１０", 10), ("10人", 10), ("１０名", 10), ("第2回", 2), ("2回目", 2), (0, 0), (None, None)],
+    [
+        (10, 10),
+        (10.0, 10),
+        ("10", 10),
+        ("１０", 10),
+        ("10人", 10),
+        ("１０名", 10),
+        ("第2回", 2),
+        ("2回目", 2),
+        (0, 0),
+        (None, None),
+    ],
 )
 def test_counts(raw, expected):
     assert parse_count(raw) == expected
@@ -139,6 +159,17 @@ def test_unknown_choice_is_invalid():
     assert isinstance(parse_choice("派出所", CHOICES["交番等区分"]), Invalid)
 
 
-@pytest.mark.parametrize("raw,holds", [(None, False), ("無", False), ("なし", False), ("-", False), ("有", True), ("市議会議員", True), ("町長選挙に立候補予定", True)])
+@pytest.mark.parametrize(
+    "raw,holds",
+    [
+        (None, False),
+        ("無", False),
+        ("なし", False),
+        ("-", False),
+        ("有", True),
+        ("市議会議員", True),
+        ("町長選挙に立候補予定", True),
+    ],
+)
 def test_public_office_flag(raw, holds):
     assert (parse_flag(raw) is not None) is holds

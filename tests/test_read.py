@@ -75,7 +75,9 @@ def test_cells_point_at_the_real_excel_rows(tmp_path):
     wb.save(path)
     r = _validate(path)
     bad = [f for f in r.findings if f.rule == "bad-choice"]
-    assert [(f.sheet, f.cell, f.row, f.column) for f in bad] == [("委員", f"{ws.cell(6, col).column_letter}6", 6, "性別")]
+    assert [(f.sheet, f.cell, f.row, f.column) for f in bad] == [
+        ("委員", f"{ws.cell(6, col).column_letter}6", 6, "性別")
+    ]
 
 
 def test_text_dates_full_width_counts_and_line_breaks(tmp_path):
@@ -155,7 +157,11 @@ UNREADABLE = [
     ("renamed-csv", lambda t: "協議会ID,名称\n1,一番町\n".encode("cp932"), "CSV"),
     ("truncated", lambda t: _valid_bytes(t)[:3000], "壊れて"),
     ("zip-not-xlsx", lambda t: _zip({"hello.txt": b"hi"}), "形式"),
-    ("zip-bomb", lambda t: _zip({"xl/workbook.xml": b"<a/>", "xl/worksheets/sheet1.xml": b"0" * 300_000_000}), "大きい"),
+    (
+        "zip-bomb",
+        lambda t: _zip({"xl/workbook.xml": b"<a/>", "xl/worksheets/sheet1.xml": b"0" * 300_000_000}),
+        "大きい",
+    ),
     ("bad-xml", lambda t: _zip({"[Content_Types].xml": b"<bad", "xl/workbook.xml": b"<bad"}), "読み込めません"),
 ]
 

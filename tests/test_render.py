@@ -233,4 +233,9 @@ def test_templates_set_the_east_asian_font():
         assert 'w:eastAsia="ＭＳ 明朝"' in styles_xml, name
         sec = doc.sections[0]
         assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
-        assert [round(x.mm) for x in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == [25, 25, 30, 20]
+        assert [round(x.mm) for x in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == [
+            25,
+            25,
+            30,
+            20,
+        ]

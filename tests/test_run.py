@@ -142,7 +142,10 @@ def test_errors_block_documents_and_exit_1(tmp_path):
     w = load_json(out)["workbooks"][0]
     assert w["status"] == "errors"
     blocked = [d for d in w["documents"] if d["status"] == "blocked"]
-    assert [(d["form"], d["blocked_by"]) for d in blocked] == [("委嘱状", ["public-office"]), ("設置報告書", ["public-office"])]
+    assert [(d["form"], d["blocked_by"]) for d in blocked] == [
+        ("委嘱状", ["public-office"]),
+        ("設置報告書", ["public-office"]),
+    ]
     assert not (out / blocked[0]["path"]).exists()
     written = [d for d in w["documents"] if d["status"] == "written"]
     assert len(written) == 19 + 4
@@ -221,7 +224,18 @@ def test_module_entry_point_runs(tmp_path):
 
     inp = _one_station(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "check", "--input", str(inp), "--output", str(tmp_path / "o"), "--as-of", AS_OF],
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "check",
+            "--input",
+            str(inp),
+            "--output",
+            str(tmp_path / "o"),
+            "--as-of",
+            AS_OF,
+        ],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
