@@ -1,1 +1,100 @@
-"""PDF export placeholder (filled in by the clerk-workflow work)."""
+"""PDF export with LibreOffice headless (one process per batch) and per-station print bundles."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from .write import atomic_write
+
+INSTALL_HINT = (
+    "PDFを作るには LibreOffice が必要です。Windows では https://ja.libreoffice.org/ から入手してインストールし、"
+    "Debian/Ubuntu では `sudo apt-get install libreoffice-writer-nogui fonts-ipaexfont-mincho` を実行してください。"
+    "Wordファイル（.docx）はいつもどおり作成済みです。"
+)
+BUNDLE_DIR = "印刷用"
+TIMEOUT_S = 1800
+
+
+class PdfUnavailable(Exception):
+    pass
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def convert(docx_files: list[Path]) -> dict[Path, Path]:
+    """Convert every file with one soffice process; returns source -> PDF written beside it."""
+    exe = soffice()
+    if exe is None:
+        raise PdfUnavailable(INSTALL_HINT)
+    if not docx_files:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="pipeline-pdf-") as tmp:
+        work = Path(tmp)
+        src_dir, out_dir = work / "in", work / "out"
+        src_dir.mkdir()
+        # Unique ASCII names: two folders may hold documents with the same name.
+        staged = {}
+        for i, p in enumerate(docx_files):
+            name = f"{i:06d}.docx"
+            shutil.copyfile(p, src_dir / name)
+            staged[name] = p
+        cmd = [
+            exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation=file://{work / 'profile'}",
+            "--convert-to", "pdf", "--outdir", str(out_dir), *sorted(str(src_dir / n) for n in staged),
+        ]  # fmt: skip
+        try:
+            subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise PdfUnavailable("LibreOffice が時間内に終わりませんでした。") from None
+        result = {}
+        for name, source in staged.items():
+            pdf = out_dir / (Path(name).stem + ".pdf")
+            if pdf.exists():
+                target = source.with_suffix(".pdf")
+                atomic_write(target, pdf.read_bytes())
+                result[source] = target
+        return result
+
+
+def bundle(pdfs: list[Path], target: Path) -> None:
+    """Concatenate PDFs into one print bundle."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for p in pdfs:
+        writer.append(str(p))
+    buf = io.BytesIO()
+    writer.write(buf)
+    atomic_write(target, buf.getvalue())
+
+
+def export_pdfs(report, output: Path) -> str:
+    """PDFs of the documents written in this run, and one bundle per station and form."""
+    written = [(wr, d) for wr in report.workbooks for d in wr.documents if d.status == "written"]
+    if not written:
+        return "PDF: この実行で新しく作成・更新した文書はありません。"
+    try:
+        pdfs = convert([output / d.path for _, d in written])
+    except PdfUnavailable as e:
+        return f"PDF: {e}"
+    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
+    for wr, d in written:
+        pdf = pdfs.get(output / d.path)
+        if pdf is not None:
+            groups[(wr.folder, d.form)].append(pdf)
+    lines = [f"PDF: {len(pdfs)}件を作成しました。"]
+    for (folder, form), files in sorted(groups.items()):
+        target = output / folder / BUNDLE_DIR / f"{form}_印刷用.pdf"
+        bundle(sorted(files), target)
+        lines.append(f"印刷用まとめ: {target}（{len(files)}件）")
+    missing = len(written) - len(pdfs)
+    if missing:
+        lines.append(f"PDF: {missing}件は変換できませんでした。")
+    return "\n".join(lines)

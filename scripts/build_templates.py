@@ -145,20 +145,23 @@ def table(doc, widths_mm: list[float], rows: int, container=None):
 
 
 def cell_text(cell, lines: list[str] | str, *, distribute: bool = False, center: bool = False,
-              size: float | None = None, vcenter: bool = True):  # fmt: skip
+              size: float | None = None, vcenter: bool = True, line: float | None = None):  # fmt: skip
     if isinstance(lines, str):
         lines = [lines]
     first = cell.paragraphs[0]
-    for i, line in enumerate(lines):
+    for i, text in enumerate(lines):
         p = first if i == 0 else cell.add_paragraph()
+        if line:
+            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            p.paragraph_format.line_spacing = Pt(line)
         if distribute:
             jc = OxmlElement("w:jc")
             jc.set(qn("w:val"), "distribute")
             p._p.get_or_add_pPr().append(jc)
         elif center:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if line:
-            run(p, line, size=size)
+        if text:
+            run(p, text, size=size)
     if vcenter:
         tcPr = cell._tc.get_or_add_tcPr()
         v = OxmlElement("w:vAlign")
@@ -222,8 +225,8 @@ def build_establishment() -> Path:
     right = WD_ALIGN_PARAGRAPH.RIGHT
     para(doc, "宮地第{{ doc_no }}号", align=right)
     para(doc, "{{ report_date }}", align=right)
-    para(doc, "{{ station }}長", align=right, after=18)
-    para(doc, "交番・駐在所連絡協議会設置報告書", size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=18, line=28)
+    para(doc, "{{ station }}長", align=right, after=12)
+    para(doc, "交番・駐在所連絡協議会設置報告書", size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12, line=28)
     widths = [LABEL_MM, 44, 43, 43]
     t = table(doc, widths, 4)
     labels = [["名称"], ["協議会種別", "（設置理由）"], ["委員の構成"], ["運営責任者"]]
@@ -243,20 +246,22 @@ def build_establishment() -> Path:
     cell_text(t.cell(3, 3), "氏名　{{ manager_name }}")
     # 委員の構成: a nested table, one row per member ({%tr %} loop).
     holder = t.cell(2, 1)
-    inner_w = [32, 22, 14, 14, 44]  # 126 mm: fits the 130 mm merged cell with its margins
+    inner_w = [30, 20, 12, 12, 52]  # 126 mm: fits the 130 mm merged cell with its margins
     inner = table(doc, inner_w, 4, container=holder)
     for c, label in zip(inner.rows[0].cells, ["氏名", "役職名", "年齢", "性別", "職業"], strict=True):
-        cell_text(c, label, center=True, size=10.5)
+        cell_text(c, label, center=True, size=10.5, line=15)
     cell_text(inner.cell(1, 0), "{%tr for m in members %}", size=10.5, vcenter=False)
     for c, key in zip(inner.rows[2].cells, ["name", "role", "age", "gender", "job"], strict=True):
-        cell_text(c, "{{ m." + key + " }}", center=key in ("age", "gender"), size=10.5)
+        cell_text(c, "{{ m." + key + " }}", center=key in ("age", "gender"), size=10.5, line=15)
     cell_text(inner.cell(3, 0), "{%tr endfor %}", size=10.5, vcenter=False)
-    row_height(inner.rows[2], 7)
+    row_height(inner.rows[2], 6.5)
     # The cell's own empty first paragraph would sit above the nested table: move it below
     # (a cell must end with a paragraph), so the table starts at the top of the cell.
-    first = holder.paragraphs[0]._p
-    holder._tc.remove(first)
-    holder._tc.append(first)
+    first = holder.paragraphs[0]
+    holder._tc.remove(first._p)
+    holder._tc.append(first._p)
+    first.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    first.paragraph_format.line_spacing = Pt(2)
     # python-docx leaves an empty paragraph after a nested table; Word requires one anyway.
     para(doc, "注1　名称は、連絡協議会の固有名称を記載すること。", size=10.5, before=6, line=17)
     para(doc, "　　例　○○○交番連絡協議会、○○地区○○連絡協議会等", size=10.5, line=17)

@@ -1,0 +1,103 @@
+"""Each form converts in LibreOffice: page counts and every label visible in the PDF text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline import forms
+from pipeline.model import Member
+from pipeline.pdf import convert, export_pdfs
+from pipeline.render import load_templates
+from tests.test_render import COUNCIL, MEETING, MEMBERS, STATION, _member
+
+HAVE_LO = shutil.which("soffice") is not None and shutil.which("pdftotext") is not None
+if not HAVE_LO and os.environ.get("CI"):
+    raise RuntimeError("CI must install libreoffice-writer-nogui and poppler-utils (see .ci/run)")
+pytestmark = pytest.mark.skipif(
+    not HAVE_LO, reason="LibreOffice/pdftotext がありません（apt-get install libreoffice-writer-nogui poppler-utils）"
+)
+
+# member-count allows up to 15 without a warning: all 15 must fit on the one page.
+ROSTER = [
+    _member(10 + i, f"委員{i}　太郎", "会長" if i == 0 else "委員", None, age=40 + i, job="自営業（酒店・たばこ販売）")
+    for i in range(15)
+]
+
+LABELS = {
+    "委嘱状": ["委", "嘱", "状", "あなたを", "委員に委嘱します。", "任期", "から", "まで", "印"],
+    "設置報告書": [
+        "別記様式第2号", "殿", "宮地第", "交番・駐在所連絡協議会設置報告書", "名", "称", "協", "種", "別",
+        "設置理由", "委", "構", "成", "運", "営", "責", "任", "者", "職名", "階級", "氏名", "役職名", "年齢", "性別",
+        "職業", "注1", "名称は、連絡協議会の固有名称を記載すること。", "協議会種別は、", "委員の構成は、",
+    ],
+    "開催結果報告書": [
+        "別記様式第3号", "連絡協議会開催結果報告書", "所", "管", "区", "名", "開", "催", "日", "時", "場",
+        "参加警察官数", "警察幹部等の", "参加数（内数）", "地域幹部", "その他の幹部", "定期会議", "回目",
+        "臨時会議", "意見・要望", "回答", "状", "況", "備", "考", "階級", "氏名",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lo")
+    templates = load_templates(fields=forms.FIELDS)
+    cases = {
+        "委嘱状": forms.commission(STATION, COUNCIL, MEMBERS[0]),
+        "設置報告書": forms.establishment(STATION, COUNCIL, [_as_member(m) for m in ROSTER]),
+        "開催結果報告書": forms.meeting(STATION, COUNCIL, MEETING),
+    }
+    paths = []
+    for form, ctx in cases.items():
+        p = tmp / f"{form}.docx"
+        p.write_bytes(templates[form].render(ctx))
+        paths.append(p)
+    return convert(paths)
+
+
+def _as_member(m: Member) -> Member:
+    return Member(**{**m.__dict__, "start": MEMBERS[0].start, "end": MEMBERS[0].end})
+
+
+def _text(pdf) -> str:
+    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    # pdftotext puts spaces between kana/kanji and digits and wraps lines: compare without white space.
+    return "".join(out.split())
+
+
+@pytest.mark.parametrize("form", ["委嘱状", "設置報告書", "開催結果報告書"])
+def test_form_is_one_page_with_every_label(pdfs, form):
+    pdf = next(v for k, v in pdfs.items() if k.stem == form)
+    assert len(PdfReader(pdf).pages) == 1
+    text = _text(pdf)
+    for label in LABELS[form]:
+        assert "".join(label.split()) in text, f"{form}: 「{label}」が PDF にありません"
+
+
+def test_establishment_lists_all_fifteen_members(pdfs):
+    text = _text(next(v for k, v in pdfs.items() if k.stem == "設置報告書"))
+    for m in ROSTER:
+        assert m.name.split("　")[0] in text
+
+
+def test_pdf_run_writes_bundles(tmp_path):
+    from pipeline.run import run
+    from pipeline.validate import Options
+    from tests.builders import AS_OF, baseline, write_book
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    report = run(inp, out, Options(as_of=AS_OF))
+    note = export_pdfs(report, out)
+    bundle_dir = out / "テスト警察署" / "印刷用"
+    counts = {p.name: len(PdfReader(p).pages) for p in bundle_dir.glob("*.pdf")}
+    assert counts == {"委嘱状_印刷用.pdf": 20, "設置報告書_印刷用.pdf": 1, "開催結果報告書_印刷用.pdf": 4}
+    assert "印刷用まとめ" in note
+    # A re-run writes nothing new, so there is nothing new to print.
+    again = run(inp, out, Options(as_of=AS_OF))
+    assert "ありません" in export_pdfs(again, out)
