@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .contract import ELECTION_BOOK
 from .findings import Severity
 from .render import TemplateProblem
 from .run import RunReport, run, write_report
@@ -99,7 +100,7 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None) -> int:
     started = time.monotonic()
     report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=_progress(started))
     annotated = _annotate(report, args.output)
-    path = write_report(report, args.output)
+    path = write_report(report, args.output, merge=only is not None)
     pdf_note = _pdf(report, args.output) if documents and getattr(args, "pdf", False) else None
     print_report(report, documents)
     print(f"\n検証結果: {path}")
@@ -189,7 +190,9 @@ def cmd_watch(args) -> int:
         return EXIT_FAILED
 
     def regenerate(paths: list[Path]) -> None:
-        code = cmd_run(args, documents=True, only=paths)
+        # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
+        only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
+        code = cmd_run(args, documents=True, only=only)
         print(
             f"[{dt.datetime.now():%H:%M:%S}] {'、'.join(p.name for p in paths)} を処理しました（終了コード {code}）",
             flush=True,

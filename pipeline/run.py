@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,9 +195,19 @@ def write_documents(
     return docs
 
 
-def write_report(report: RunReport, output_dir: Path) -> Path:
+def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) -> Path:
+    """Write 検証結果.json; a partial run (watch) keeps the entries of the workbooks it did not read."""
     path = output_dir / REPORT_JSON
-    write_json(path, report.to_json())
+    data = report.to_json()
+    if merge and path.exists():
+        try:
+            old = json.loads(path.read_text("utf-8"))
+            fresh = {w["file"] for w in data["workbooks"]}
+            kept = [w for w in old.get("workbooks", []) if w.get("file") not in fresh]
+            data["workbooks"] = sorted(kept + data["workbooks"], key=lambda w: w["file"])
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass  # an unreadable old report is simply replaced
+    write_json(path, data)
     return path
 
 

@@ -1,0 +1,96 @@
+"""Watch the input folder and regenerate a workbook's outputs once it is dropped in or saved."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .run import WORKBOOK_SUFFIXES
+
+DEBOUNCE_S = 1.5  # Excel writes a file in several steps; wait until it is quiet
+POLL_S = 0.25
+
+
+def wanted(path: Path) -> bool:
+    return path.suffix.lower() in WORKBOOK_SUFFIXES and not path.name.startswith(("~$", ".", "~"))
+
+
+class _Pending(FileSystemEventHandler):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.seen: dict[Path, tuple[float, int]] = {}  # path -> (last event time, size then)
+
+    def _touch(self, raw: str | bytes) -> None:
+        path = Path(raw if isinstance(raw, str) else raw.decode())
+        if wanted(path):
+            with self.lock:
+                self.seen[path] = (time.monotonic(), _size(path))
+
+    def on_created(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self._touch(event.src_path)
+
+    def on_modified(self, event: FileSystemEvent) -> None:
+        if not event.is_directory:
+            self._touch(event.src_path)
+
+    def on_moved(self, event: FileSystemEvent) -> None:  # Excel saves via a temporary file and a rename
+        if not event.is_directory:
+            self._touch(event.dest_path)
+
+    def ready(self, debounce: float) -> list[Path]:
+        """Files quiet for `debounce` seconds whose size stopped changing (copy finished)."""
+        now = time.monotonic()
+        out = []
+        with self.lock:
+            for path, (when, size) in list(self.seen.items()):
+                if now - when < debounce:
+                    continue
+                current = _size(path)
+                if current < 0:
+                    del self.seen[path]  # deleted again (a temporary file)
+                elif current != size:
+                    self.seen[path] = (now, current)  # still being copied
+                else:
+                    del self.seen[path]
+                    out.append(path)
+        return sorted(out)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def watch(
+    folder: Path,
+    on_change: Callable[[list[Path]], None],
+    *,
+    log: Callable[[str], None] = lambda s: None,
+    stop: threading.Event | None = None,
+    debounce: float = DEBOUNCE_S,
+) -> None:
+    """Call on_change with the workbooks that changed, until Ctrl+C or `stop` is set."""
+    handler = _Pending()
+    observer = Observer()
+    observer.schedule(handler, str(folder), recursive=False)
+    observer.start()
+    stop = stop or threading.Event()
+    try:
+        while not stop.is_set():
+            for path in handler.ready(debounce):
+                log(f"変更を検知しました: {path.name}")
+                on_change([path])
+            stop.wait(POLL_S)
+    except KeyboardInterrupt:
+        log("見張りを終了します。")
+    finally:
+        observer.stop()
+        observer.join(timeout=5)

@@ -1,0 +1,174 @@
+"""Clerk workflow: the annotated copy, the blank template, and the watch folder."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from pipeline.annotate import ANNOTATED, LIST_SHEET
+from pipeline.cli import main
+from pipeline.template_xlsx import write_template
+from pipeline.validate import Options, validate_workbook
+from pipeline.watch import watch
+from tests.builders import AS_OF, baseline, write_book
+
+AS_OF_S = AS_OF.isoformat()
+
+
+def _bad_book(tmp_path) -> Path:
+    sheets = baseline()
+    sheets["委員"][10]["公職"] = "=市議会議員"  # an error, written as a formula-looking string
+    sheets["協議会"][0]["名称"] = "一番町交番協議会"  # a warning
+    sheets["委員"][19]["任期満了日"] = "2027/1/10"
+    sheets["委員"][19]["任期変更"] = "短縮"  # info
+    return write_book(tmp_path / "in" / "テスト署.xlsx", sheets)
+
+
+def test_annotated_copy_marks_cells_and_lists_findings(tmp_path):
+    src = _bad_book(tmp_path)
+    # The formula-looking text must be plain text in the input too.
+    wb = load_workbook(src)
+    wb["委員"]["J12"].data_type = "s"
+    wb.save(src)
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+    out = tmp_path / "out"
+    code = main(["check", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S])
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == before
+    result = validate_workbook(src, Options(as_of=AS_OF))
+    assert code == (1 if result.status == "errors" else 0)
+    wb = load_workbook(out / "テスト警察署" / ANNOTATED)
+    assert wb.sheetnames[0] == LIST_SHEET
+    listing = wb[LIST_SHEET]
+    rows = list(listing.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(result.findings)
+    by_rule = {r[2]: r for r in rows}
+    assert {"council-name", "term-expiry"} <= set(by_rule)
+    colours = {"error": "FFC7CE", "warning": "FFEB9C", "info": "DDEBF7"}
+    order = ["error", "warning", "info"]
+    worst: dict[tuple[str, str], str] = {}
+    for f in result.findings:
+        if f.cell:
+            key = (f.sheet, f.cell)
+            worst[key] = min(worst.get(key, "info"), f.severity.value, key=order.index)
+            cell = wb[f.sheet][f.cell]
+            assert f.message in cell.comment.text and f.article in cell.comment.text
+    assert worst
+    for (sheet, addr), sev in worst.items():
+        assert wb[sheet][addr].fill.fgColor.rgb.endswith(colours[sev]), (sheet, addr, sev)
+    name_cell = wb["協議会"]["B2"]
+    assert name_cell.fill.fgColor.rgb.endswith("FFEB9C")
+    expiry = wb["委員"]["L21"]
+    assert expiry.fill.fgColor.rgb.endswith("DDEBF7")
+    # Hyperlinks jump to the cell; messages are text, never formulas.
+    links = [c.hyperlink.location for c in listing["E"][1:] if c.hyperlink]
+    assert "'協議会'!B2" in links
+    for row in listing.iter_rows(min_row=2):
+        for c in row:
+            assert c.data_type != "f"
+
+
+def test_formula_looking_text_is_written_as_text(tmp_path):
+    from openpyxl import Workbook
+
+    from pipeline.annotate import text_cell
+
+    wb = Workbook()
+    ws = wb.active
+    for i, v in enumerate(["=1+1", "+81", "-x", "@SUM(A1)"], start=1):
+        text_cell(ws, i, 1, v)
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    back = load_workbook(path)
+    assert [c.value for c in back.active["A"]] == ["=1+1", "+81", "-x", "@SUM(A1)"]
+    assert all(c.data_type == "s" for c in back.active["A"])
+
+
+def test_template_has_every_sheet_header_and_drop_down(tmp_path):
+    path = tmp_path / "雛形.xlsx"
+    assert main(["template", str(path)]) == 0
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["説明", "署", "協議会", "委員", "会議", "意見要望", "選挙期間"]
+    assert [c.value for c in wb["委員"][1]][:3] == ["協議会ID", "氏名", "ふりがな"]
+    lists = {
+        sheet: {str(dv.sqref).split(":")[0][:-1]: dv.formula1 for dv in wb[sheet].data_validations.dataValidation}
+        for sheet in ("協議会", "委員", "会議")
+    }
+    assert lists["協議会"]["C"] == '"所管区,単位,職種等"'
+    assert "駐在所（単独配置）" in lists["協議会"]["G"]
+    assert "自治会等役員" in lists["委員"]["I"]
+    assert lists["会議"]["C"] == '"定例,臨時"'
+    assert wb["委員"].freeze_panes == "A2"
+    assert "ggge" in wb["委員"]["K3"].number_format
+    explained = " ".join(str(v) for row in wb["説明"].iter_rows(values_only=True) for v in row if v)
+    assert "記入例" in explained and "公職" in explained
+
+
+def test_blank_template_and_a_filled_template_validate(tmp_path):
+    path = tmp_path / "雛形.xlsx"
+    write_template(path)
+    empty = validate_workbook(path, Options(as_of=AS_OF))
+    # Only the station name is asked for: everything else is empty, not wrong.
+    assert [(f.rule, f.column) for f in empty.findings] == [("required-value", "警察署名")]
+    wb = load_workbook(path)
+    sheets = baseline()
+    wb["署"]["B2"] = "テスト警察署"
+    for name in ("協議会", "委員", "会議", "意見要望", "選挙期間"):
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        for i, rec in enumerate(sheets[name], start=3):
+            for key, value in rec.items():
+                ws.cell(i, headers.index(key) + 1, value)
+    wb.save(path)
+    filled = validate_workbook(path, Options(as_of=AS_OF))
+    assert filled.findings == []
+    assert len(filled.book.members) == 20 and len(filled.book.meetings) == 4
+
+
+def test_watch_regenerates_a_dropped_workbook(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    calls: list[list[Path]] = []
+    stop = threading.Event()
+    t = threading.Thread(target=watch, args=(folder, calls.append), kwargs={"stop": stop, "debounce": 0.5})
+    t.start()
+    try:
+        time.sleep(0.5)
+        (folder / "~$テスト署.xlsx").write_bytes(b"lock")  # Excel's lock file: ignored
+        (folder / "memo.txt").write_text("x")
+        write_book(folder / "テスト署.xlsx", baseline())
+        deadline = time.monotonic() + 10
+        while not calls and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # repeated saves within the debounce window give one call
+    finally:
+        stop.set()
+        t.join(timeout=10)
+    assert not t.is_alive()
+    assert calls == [[folder / "テスト署.xlsx"]]
+
+
+def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, capsys):
+    import pipeline.watch as watch_mod
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "A署.xlsx", baseline())
+    sheets = baseline()
+    sheets["署"][0]["値"] = "B警察署"
+    write_book(inp / "B署.xlsx", sheets)
+    assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
+
+    def fake_watch(folder, on_change, log, **kw):
+        on_change([folder / "B署.xlsx"])
+
+    monkeypatch.setattr(watch_mod, "watch", fake_watch)
+    assert main(["watch", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
+    printed = capsys.readouterr().out
+    assert "B署.xlsx を処理しました" in printed
+    import json
+
+    report = json.loads((out / "検証結果.json").read_text("utf-8"))
+    assert [w["file"] for w in report["workbooks"]] == ["A署.xlsx", "B署.xlsx"]
