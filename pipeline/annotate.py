@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -11,7 +12,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .findings import Finding, Severity
-from .write import atomic_write
+from .write import Manifest, atomic_write, sha256
 
 ANNOTATED = "検証結果.xlsx"
 LIST_SHEET = "指摘一覧"
@@ -82,17 +83,26 @@ def annotate_book(source: Path, findings: list[Finding]) -> bytes:
 
 
 def write_annotated(report, output: Path) -> list[Path]:
-    """One 検証結果.xlsx per readable station workbook."""
+    """One 検証結果.xlsx per readable station workbook (skipped when input and findings are unchanged)."""
+    manifest = Manifest(output)
     written = []
     for wr in report.workbooks:
         r = wr.result
         if r.unreadable or r.book is None or not wr.folder:
             continue
+        rel = f"{wr.folder}/{ANNOTATED}"
+        findings = json.dumps([f.to_json() for f in r.findings], ensure_ascii=False)
+        key = sha256(r.path.read_bytes() + findings.encode())
+        path = output / rel
+        if manifest.keys.get(rel) == key and path.exists():
+            written.append(path)
+            continue
         try:
             data = annotate_book(r.path, r.findings)
         except Exception:  # the input was validated already; an exotic file must not stop the run
             continue
-        path = output / wr.folder / ANNOTATED
         atomic_write(path, data)
+        manifest.keys[rel] = key
         written.append(path)
+    manifest.save()
     return written

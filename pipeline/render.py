@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import fmt
-from .zipfix import read_zip, write_zip
+from .zipfix import Member, pack, read_zip
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates_docx"
 FORMS = {"委嘱状": "委嘱状.docx", "設置報告書": "設置報告書.docx", "開催結果報告書": "開催結果報告書.docx"}
@@ -49,8 +50,11 @@ class FormTemplate:
             self.names = meta.find_undeclared_variables(self.env.parse(src))
         except TemplateError as e:
             raise TemplateProblem(f"テンプレート「{path.name}」の差込み記号が正しくありません（{e}）。") from None
-        self.members = read_zip(data)
-        doc_xml = dict(self.members)["word/document.xml"].decode("utf-8")
+        self.fingerprint = hashlib.sha256(data).hexdigest()
+        members = read_zip(data)
+        # Every member but the body is the same in every document: deflate it once, here.
+        self.members = [(n, None if n == "word/document.xml" else Member.of(n, b)) for n, b in members]
+        doc_xml = dict(members)["word/document.xml"].decode("utf-8")
         self.prefix = doc_xml[: doc_xml.index("<w:body")]
         self.suffix = doc_xml[doc_xml.rindex("</w:body>") + len("</w:body>") :]
 
@@ -77,8 +81,8 @@ class FormTemplate:
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:
-        document = (self.prefix + self.render_xml(context) + self.suffix).encode("utf-8")
-        return write_zip([(n, document if n == "word/document.xml" else b) for n, b in self.members])
+        body = Member.of("word/document.xml", (self.prefix + self.render_xml(context) + self.suffix).encode("utf-8"))
+        return pack([m or body for _, m in self.members])
 
 
 def load_templates(

@@ -14,7 +14,7 @@ from .findings import Severity
 from .model import Book, Council, Member
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, validate_workbook
-from .write import Manifest, Names, safe_name, write_json
+from .write import Manifest, Names, safe_name, sha256, write_json
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
@@ -189,8 +189,12 @@ def write_documents(
     docs = []
     for doc, build, form in plan_documents(result, folder):
         if build is not None:
-            data = templates[form].render(build())
-            doc.status, doc.new_path = manifest.write(doc.path, data)
+            context = build()
+            template = templates[form]
+            key = sha256(
+                template.fingerprint.encode() + json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
+            )
+            doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
         docs.append(doc)
     return docs
 

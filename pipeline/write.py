@@ -7,6 +7,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 MANIFEST = ".manifest.json"
@@ -64,36 +65,51 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 class Manifest:
-    """What the pipeline wrote last time (relative path -> sha256), kept in the output folder."""
+    """What the pipeline wrote last time, kept in the output folder.
+
+    files: relative path -> sha256 of the bytes written (a different file on disk was edited by hand);
+    keys: relative path -> fingerprint of the template and values it was rendered from (lets a re-run
+    with nothing changed skip rendering).
+    """
 
     def __init__(self, root: Path):
         self.root = root
         self.path = root / MANIFEST
         try:
-            self.files: dict[str, str] = json.loads(self.path.read_text("utf-8")).get("files", {})
-        except (OSError, ValueError, AttributeError):
-            self.files = {}
+            data = json.loads(self.path.read_text("utf-8"))
+            self.files: dict[str, str] = dict(data.get("files", {}))
+            self.keys: dict[str, str] = dict(data.get("keys", {}))
+        except (OSError, ValueError, AttributeError, TypeError):
+            self.files, self.keys = {}, {}
 
     def save(self) -> None:
-        data = json.dumps({"files": dict(sorted(self.files.items()))}, ensure_ascii=False, indent=1)
-        atomic_write(self.path, data.encode("utf-8"))
+        data = {"files": dict(sorted(self.files.items())), "keys": dict(sorted(self.keys.items()))}
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
-    def write(self, rel: str, data: bytes) -> tuple[str, str | None]:
+    def _on_disk(self, rel: str) -> bytes | None:
+        try:
+            return (self.root / rel).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write(self, rel: str, render: Callable[[], bytes], key: str | None = None) -> tuple[str, str | None]:
         """Write a generated document; returns (status, new_path) as the JSON contract names them."""
-        target = self.root / rel
-        digest = sha256(data)
-        if target.exists():
-            current = target.read_bytes()
+        current = self._on_disk(rel)
+        ours = current is not None and sha256(current) == self.files.get(rel)
+        if ours and key is not None and self.keys.get(rel) == key:
+            return "unchanged", None  # same template, same values, untouched file: nothing to render
+        data = render()
+        if current is not None:
             if current == data:
-                self.files[rel] = digest
+                self.files[rel], self.keys[rel] = sha256(data), key or ""
                 return "unchanged", None
-            if sha256(current) != self.files.get(rel):
+            if not ours:
                 # Not what we wrote: a clerk edited it. Keep it; put the new version beside it.
                 new_rel = edited_sibling(rel)
-                self.write(new_rel, data)
+                self.write(new_rel, lambda: data, key)
                 return "kept-edited", new_rel
-        atomic_write(target, data)
-        self.files[rel] = digest
+        atomic_write(self.root / rel, data)
+        self.files[rel], self.keys[rel] = sha256(data), key or ""
         return "written", None
 
 

@@ -1,0 +1,127 @@
+"""`make bench`: a synthetic prefecture through the pipeline, against a plain docxtpl loop, in one run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.render import FORMS, TEMPLATE_DIR, make_env  # noqa: E402
+from pipeline.run import plan_documents  # noqa: E402
+from pipeline.validate import Options, validate_workbook  # noqa: E402
+from scripts.samplegen import CouncilPlan, plan_rows, write_workbook  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 27)
+STATIONS = 24
+COUNCILS_PER_STATION = 13
+
+
+def build_prefecture(folder: Path) -> None:
+    """24 stations x 13 councils x 10 members, two 定例 meetings a 年度 and some 臨時."""
+    for s in range(STATIONS):
+        station = f"宮城第{s + 1:02d}警察署"
+        councils = [
+            CouncilPlan(
+                f"{c + 1}", f"第{c + 1}交番連絡協議会", "所管区", f"第{c + 1}交番", "交番", f"第{c + 1}交番所管区",
+                dt.date(2024, 4, 1), "交番所長",
+            )
+            for c in range(COUNCILS_PER_STATION)
+        ]  # fmt: skip
+        c, m, mt, op = plan_rows(station, councils, seed=100 + s, as_of=AS_OF, first_fy=2025)
+        write_workbook(
+            folder / f"{station}.xlsx",
+            {"警察署名": station, "署長氏名": "宮城　太郎"},
+            {"協議会": c, "委員": m, "会議": mt, "意見要望": op},
+        )
+
+
+def run_cli(inp: Path, out: Path) -> tuple[float, int]:
+    """The real command in a child process: wall time and that child's peak RSS (KiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "reports", "--input", str(inp), "--output", str(out), "--as-of", str(AS_OF)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        sys.exit(f"pipeline failed:\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before)
+
+
+def contexts(inp: Path) -> list[tuple[str, dict]]:
+    """The same records the pipeline renders, as (form, context) pairs."""
+    out = []
+    for path in sorted(inp.glob("*.xlsx")):
+        result = validate_workbook(path, Options(as_of=AS_OF))
+        for doc, build, form in plan_documents(result, "x"):
+            if build is not None:
+                out.append((form, build()))
+    return out
+
+
+def plain_docxtpl(items: list[tuple[str, dict]], out: Path) -> float:
+    """The baseline: a new DocxTemplate per document, render, save."""
+    env = make_env()
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    for i, (form, ctx) in enumerate(items):
+        tpl = DocxTemplate(TEMPLATE_DIR / FORMS[form])
+        tpl.render(ctx, jinja_env=env, autoescape=True)
+        buf = io.BytesIO()
+        tpl.save(buf)
+        (out / f"{i:06d}.docx").write_bytes(buf.getvalue())
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--keep", type=Path, help="keep the synthetic input and output here")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        root = args.keep or Path(tmp)
+        inp, out, plain_out = root / "input", root / "output", root / "plain"
+        inp.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        build_prefecture(inp)
+        print(f"synthetic prefecture written in {time.perf_counter() - t0:.1f} s")
+        items = contexts(inp)
+        councils = sum(1 for f, _ in items if f == "設置報告書")
+        members = sum(1 for f, _ in items if f == "委嘱状")
+        meetings = sum(1 for f, _ in items if f == "開催結果報告書")
+        print(f"stations {STATIONS}, councils {councils}, member terms {members}, meetings {meetings}")
+        docs = len(items)
+
+        first, peak_first = run_cli(inp, out)
+        written = sum(1 for _ in out.rglob("*.docx"))
+        again, peak_again = run_cli(inp, out)
+        plain = plain_docxtpl(items, plain_out)
+
+        print()
+        print(f"{'':34}{'seconds':>10}{'docs/s':>10}")
+        print(f"{'pipeline (validate+render+write)':34}{first:>10.1f}{docs / first:>10.1f}")
+        print(f"{'plain docxtpl loop (render+save)':34}{plain:>10.1f}{docs / plain:>10.1f}")
+        print(f"{'pipeline re-run, nothing changed':34}{again:>10.1f}")
+        print()
+        print(f"documents: {docs} rendered by each; pipeline wrote {written} files")
+        print(f"speed-up of the pipeline over the plain loop: {plain / first:.1f}x (pipeline time includes validation)")
+        print(f"re-run / first run: {again / first:.2f}")
+        print(f"peak memory (max RSS) of the pipeline process: {max(peak_first, peak_again) / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
