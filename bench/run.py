@@ -68,7 +68,7 @@ def contexts(inp: Path) -> list[tuple[str, dict]]:
     out = []
     for path in sorted(inp.glob("*.xlsx")):
         result = validate_workbook(path, Options(as_of=AS_OF))
-        for doc, build, form in plan_documents(result, "x"):
+        for _doc, build, form in plan_documents(result, "x"):
             if build is not None:
                 out.append((form, build()))
     return out

@@ -38,7 +38,7 @@ def pack(members: list[Member]) -> bytes:
         out.write(
             struct.pack(
                 "<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, DOS_TIME, DOS_DATE, m.crc, len(m.data), m.size, len(m.name), 0
-            )  # fmt: skip
+            )
         )
         out.write(m.name)
         out.write(m.data)
@@ -62,7 +62,7 @@ def pack(members: list[Member]) -> bytes:
                 0,
                 0o600 << 16,
                 offset,
-            )  # fmt: skip
+            )
             + m.name
         )
     start = out.tell()
