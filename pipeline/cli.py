@@ -156,8 +156,8 @@ def print_report(report: RunReport, documents: bool) -> None:
         print("\n文書の作成状況（署ごと）")
         print(f"  {'警察署':<12} 作成 変更なし 手修正保護 停止 エラー 警告")
         for wr in report.workbooks:
-            if wr.result.book is None and not wr.result.unreadable:
-                continue
+            if wr.folder is None and not wr.result.unreadable:
+                continue  # the shared 選挙期間.xlsx has no documents of its own
             s = Counter(d.status for d in wr.documents)
             sev = Counter(f.severity for f in wr.result.findings)
             name = wr.result.station or wr.result.file

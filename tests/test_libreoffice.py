@@ -101,3 +101,14 @@ def test_pdf_run_writes_bundles(tmp_path):
     # A re-run writes nothing new, so there is nothing new to print.
     again = run(inp, out, Options(as_of=AS_OF))
     assert "ありません" in export_pdfs(again, out)
+
+
+def test_reports_pdf_from_the_command_line(tmp_path, capsys):
+    from pipeline.cli import main
+    from tests.builders import AS_OF, baseline, write_book
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat(), "--pdf"]) == 0
+    assert len(list((out / "テスト警察署" / "委嘱状").glob("*.pdf"))) == 20
+    assert "印刷用まとめ" in capsys.readouterr().out

@@ -253,3 +253,37 @@ def test_output_folder_copy_keeps_working(tmp_path):
     shutil.copytree(out, moved)
     assert reports(inp, moved) == 0
     assert {d["status"] for w in load_json(moved)["workbooks"] for d in w["documents"]} == {"unchanged"}
+
+
+WEIRD = [
+    '=HYPERLINK("http://x")',
+    "<w:t>&amp;</w:t>",
+    "_x0001_制御_x001F_\t\r\n",  # escaped control characters, as Excel stores them
+    "x" * 5000,
+    "../../../etc/passwd",
+    12345.678,
+    True,
+    "😀👮‍♀️",
+    "　",
+    "#REF!",
+]
+
+
+@pytest.mark.parametrize("value", WEIRD, ids=[f"weird{i}" for i in range(len(WEIRD))])
+def test_any_cell_content_gives_findings_not_tracebacks(tmp_path, value):
+    sheets = baseline()
+    for name in ("協議会", "委員", "会議", "意見要望"):
+        for rec in sheets[name][1:3]:
+            for key in rec:
+                if key not in ("協議会ID", "会議ID"):
+                    rec[key] = value
+    inp, out = _one_station(tmp_path, sheets), tmp_path / "out"
+    code = reports(inp, out)
+    assert code in (0, 1)
+    report = load_json(out)
+    for w in report["workbooks"]:
+        for d in w["documents"]:
+            if d["status"] == "written":
+                Document(out / d["path"])
+                assert (out / d["path"]).resolve().is_relative_to(out.resolve())
+    assert not list(out.rglob(".tmp-*"))

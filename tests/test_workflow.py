@@ -172,3 +172,16 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
 
     report = json.loads((out / "検証結果.json").read_text("utf-8"))
     assert [w["file"] for w in report["workbooks"]] == ["A署.xlsx", "B署.xlsx"]
+
+
+def test_pdf_without_libreoffice_explains_and_keeps_the_docx(tmp_path, monkeypatch, capsys):
+    import pipeline.pdf as pdf
+
+    monkeypatch.setattr(pdf, "soffice", lambda: None)
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S, "--pdf"]) == 0
+    printed = capsys.readouterr().out
+    assert "LibreOffice" in printed and "インストール" in printed
+    assert len(list(out.rglob("*.docx"))) == 25
+    assert not list(out.rglob("*.pdf"))
