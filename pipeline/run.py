@@ -14,7 +14,7 @@ from .findings import Severity
 from .model import Book, Council, Member
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, validate_workbook
-from .write import Manifest, Names, safe_name, sha256, write_json
+from .write import Manifest, Names, sha256, write_json
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
