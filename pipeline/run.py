@@ -213,6 +213,3 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
             pass  # an unreadable old report is simply replaced
     write_json(path, data)
     return path
-
-
-__all__ = ["Document", "RunReport", "WorkbookRun", "discover", "run", "safe_name", "write_report"]
