@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -37,8 +38,10 @@ def text_cell(ws, row: int, col: int, value: object):
 
 def annotate_book(source: Path, findings: list[Finding]) -> bytes:
     """The annotated copy as bytes; the source file is only read."""
-    keep_vba = source.suffix.lower() == ".xlsm"
-    wb = load_workbook(source, keep_vba=keep_vba)
+    # Macros are dropped: the copy is a report saved as .xlsx, which Excel refuses to open with a VBA part.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl's notes on unsupported extensions mean nothing to a clerk
+        wb = load_workbook(source)
     by_cell: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.sheet in wb.sheetnames and f.cell:

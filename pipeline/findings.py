@@ -27,6 +27,7 @@ class Rule:
 
 
 INPUT = "入力規則"
+OUTPUT = "出力"
 
 # The single registry of every rule id, its article and default severity.
 # docs/rules.md has one row per entry; tests/test_traceability.py enforces that.
@@ -44,6 +45,7 @@ RULES: dict[str, Rule] = {
         Rule("unknown-ref", INPUT, Severity.ERROR, "存在しないIDの参照"),
         Rule("formula-no-value", INPUT, Severity.ERROR, "数式の値がない"),
         Rule("term-order", INPUT, Severity.ERROR, "日付の前後が逆"),
+        Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),
         Rule("manager-designation", "第3-2(3)ア", Severity.ERROR, "運営責任者の指定"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,13 @@ def _rows(ws) -> list[tuple]:
 
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
     """Read every contract sheet of a workbook. Raises WorkbookUnreadable only when nothing can be read."""
+    with warnings.catch_warnings():
+        # openpyxl warns about extensions it drops (slicers, some validations): nothing a clerk can act on.
+        warnings.simplefilter("ignore")
+        return _read_workbook(path, only)
+
+
+def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
     has_formula = _check_container(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import forms
 from .contract import ELECTION_BOOK
-from .findings import Severity
+from .findings import Finding, Severity, make_finding
 from .model import Book, Council, Member
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, validate_workbook
@@ -194,9 +194,26 @@ def write_documents(
             key = sha256(
                 template.fingerprint.encode() + json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
             )
-            doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
+            try:
+                doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
+            except OSError as e:
+                # A file open in Word (Windows locks it), a full disk: say so, keep going.
+                doc.status, doc.blocked_by = "blocked", ["write-failed"]
+                result.findings.append(_write_failed(result, doc, e))
         docs.append(doc)
     return docs
+
+
+def _write_failed(result: Result, doc: Document, e: OSError) -> Finding:
+    sheet, row = doc.source
+    actual = next((a for a, c in result.canon.items() if c == sheet), sheet)
+    return make_finding(
+        "write-failed",
+        f"文書「{doc.path}」を書き込めませんでした（{e.strerror or type(e).__name__}）。"
+        "Wordで開いている場合は閉じてから、もう一度実行してください。",
+        sheet=actual,
+        row=row,
+    )
 
 
 def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) -> Path:

@@ -287,3 +287,35 @@ def test_any_cell_content_gives_findings_not_tracebacks(tmp_path, value):
                 Document(out / d["path"])
                 assert (out / d["path"]).resolve().is_relative_to(out.resolve())
     assert not list(out.rglob(".tmp-*"))
+
+
+def test_write_failure_is_a_finding_not_a_traceback(tmp_path):
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    assert reports(inp, out) == 0
+    target = sorted((out / "テスト警察署" / "委嘱状").glob("*.docx"))[0]
+    target.unlink()
+    target.mkdir()  # stands in for a file Windows keeps locked while Word has it open
+    assert reports(inp, out) == 1
+    w = load_json(out)["workbooks"][0]
+    rel = str(target.relative_to(out))
+    doc = next(d for d in w["documents"] if d["path"] == rel)
+    assert (doc["status"], doc["blocked_by"]) == ("blocked", ["write-failed"])
+    f = next(f for f in w["findings"] if f["rule"] == "write-failed")
+    assert f["sheet"] == "委員" and 2 <= f["row"] <= 21 and "Word" in f["message"] and target.name in f["message"]
+    others = [d for d in w["documents"] if d["path"] != rel]
+    assert {d["status"] for d in others} == {"unchanged"}
+
+
+def test_xlsm_annotated_copy_is_a_plain_xlsx(tmp_path):
+    from openpyxl import load_workbook
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsm", baseline())
+    assert main(["check", "--input", str(inp), "--output", str(out), "--as-of", AS_OF]) == 0
+    import zipfile
+
+    annotated = out / "テスト警察署" / "検証結果.xlsx"
+    with zipfile.ZipFile(annotated) as z:
+        types = z.read("[Content_Types].xml").decode()
+    assert "macroEnabled" not in types
+    assert load_workbook(annotated).sheetnames[0] == "指摘一覧"
