@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .contract import LEADER_CATEGORIES
 from .findings import Finding, Severity, make_finding
 from .fmt import wareki, wareki_fy
-from .model import Book, Council, Meeting, Member, add_years, fiscal_year
+from .model import Book, Council, Meeting, Member, add_years, fiscal_year, same_text_key
 
 
 @dataclass
@@ -91,7 +91,7 @@ def duplicate_ids(ctx: Ctx) -> Iterator[Finding]:
     for m in ctx.book.members:
         if m.council_id is None or m.name is None or m.start is None or m.end is None:
             continue
-        key = (m.council_id, m.name)
+        key = (m.council_id, m.person)
         for other in seen[key]:
             if m.start <= other.end and other.start <= m.end:
                 yield make_finding(
@@ -204,10 +204,10 @@ def chair(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
     for c in ctx.councils_by_id().values():
         members = ctx.book.members_of(c.id)
-        chairs = [m for m in members if m.role == "会長" and m.start and m.end]
+        chairs = [m for m in members if m.is_chair and m.start and m.end]
         for i, m in enumerate(chairs):
             for other in chairs[:i]:
-                if m.start <= other.end and other.start <= m.end and m.name != other.name:
+                if m.start <= other.end and other.start <= m.end and m.person != other.person:
                     yield make_finding(
                         "chair",
                         f"協議会「{c.name}」で会長が同時に2人います（{_who(other)}（{other.row}行目）と{_who(m)}）。"
@@ -217,7 +217,7 @@ def chair(ctx: Ctx) -> Iterator[Finding]:
                     )
                     break
         serving = ctx.serving(c.id, ctx.as_of)
-        if serving and not any(m.role == "会長" for m in serving):
+        if serving and not any(m.is_chair for m in serving):
             yield make_finding(
                 "chair",
                 f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の会長がいません。委員の中から会長を選任し、役職に「会長」と入力してください。",
@@ -324,7 +324,7 @@ def _predecessor(ctx: Ctx, m: Member) -> Member | None:
     candidates = [
         p
         for p in ctx.book.members_of(m.council_id)
-        if p.name == m.predecessor and p.start and p.end and m.start and p.start < m.start
+        if p.person == same_text_key(m.predecessor) and p.start and p.end and m.start and p.start < m.start
     ]
     return max(candidates, key=lambda p: p.start) if candidates else None
 
@@ -352,7 +352,7 @@ def term_expiry(ctx: Ctx) -> Iterator[Finding]:
     for m in ctx.book.members:
         if not (m.end and ctx.as_of <= m.end <= limit):
             continue
-        renewed = any(o.name == m.name and o.start and o.start > m.end for o in ctx.book.members_of(m.council_id))
+        renewed = any(o.person == m.person and o.start and o.start > m.end for o in ctx.book.members_of(m.council_id))
         if not renewed:
             yield make_finding(
                 "term-expiry",

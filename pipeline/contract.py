@@ -205,11 +205,22 @@ ELECTION_BOOK = "選挙期間.xlsx"
 
 
 def header_key(s: object) -> str:
-    """Header matching key: width/spaces folded, bracketed notes and required marks dropped."""
+    """Header matching key: width/spaces folded, bracketed notes, colons and required marks dropped."""
     t = unicodedata.normalize("NFKC", str(s))
     t = re.sub(r"\([^)]*\)", "", t)  # （注）, (必須), (YYYY/MM/DD) ...
-    t = re.sub(r"[\s※*＊]", "", t)
+    t = re.sub(r"[\s※*＊:]", "", t)
     return t
+
+
+# Sheet names clerks use for the same sheets.
+SHEET_ALIASES: dict[str, tuple[str, ...]] = {
+    "署": ("警察署", "署情報", "基本情報"),
+    "協議会": ("協議会一覧", "連絡協議会", "連絡協議会一覧"),
+    "委員": ("委員名簿", "委員一覧", "委員名簿一覧"),
+    "会議": ("会議一覧", "会議記録", "開催状況", "会議開催状況"),
+    "意見要望": ("意見・要望", "意見要望一覧"),
+    "選挙期間": ("選挙", "選挙日程", "選挙一覧"),
+}
 
 
 def alias_map(spec: SheetSpec) -> dict[str, str]:

@@ -49,7 +49,7 @@ def roster(council: Council, members: list[Member]) -> tuple[dt.date | None, lis
         later = sorted({m.start for m in members if m.start and m.start > day})
         if later:
             serving = [m for m in members if m.start == later[0]]
-    serving.sort(key=lambda m: (ROLE_ORDER.get(m.role or "", 9 if m.role == "委員" else 5), m.row))
+    serving.sort(key=lambda m: (ROLE_ORDER.get(m.role_key or "", 9 if m.role_key == "委員" else 5), m.row))
     return day, serving
 
 

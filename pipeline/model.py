@@ -17,6 +17,11 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def same_text_key(s: str | None) -> str | None:
+    """Compare names and roles the way a clerk reads them: 佐藤一郎 = 佐藤　一郎, 会　長 = 会長."""
+    return "".join(s.split()) if s else None
+
+
 def fiscal_year(d: dt.date) -> int:
     """年度: April to March, named by the year it starts in."""
     return d.year if d.month >= 4 else d.year - 1
@@ -69,6 +74,18 @@ class Member:
     first_start: dt.date | None
     predecessor: str | None
     term_change: str | None
+
+    @property
+    def person(self) -> str | None:
+        return same_text_key(self.name)
+
+    @property
+    def role_key(self) -> str | None:
+        return same_text_key(self.role)
+
+    @property
+    def is_chair(self) -> bool:
+        return self.role_key == "会長"
 
     def serving(self, day: dt.date) -> bool:
         return self.start is not None and self.end is not None and self.start <= day <= self.end

@@ -192,14 +192,21 @@ def parse_choice(v: object, table: dict[str, str]) -> str | Invalid | None:
 
 
 def parse_flag(v: object) -> str | None:
-    """公職: blank/無/なし mean none; anything else is kept as typed (holds or seeks 公職)."""
+    """公職: blank/無/なし/FALSE/0 mean none; anything else is kept as typed (holds or seeks 公職)."""
+    if v is False or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 0):
+        return None
+    if v is True:
+        return "有"  # a ticked check box
     s = clean_text(v)
     if s is None or choice_key(s) in NO_WORDS:
         return None
     return s
 
 
-NO_WORDS = {"無", "無し", "なし", "ない", "-", "ー", "―", "×", "否", "no", "No", "NO", "いいえ", "非該当", "該当なし"}
+NO_WORDS = {
+    "無", "無し", "なし", "ない", "-", "ー", "―", "×", "否", "no", "No", "NO", "いいえ", "非該当", "該当なし",
+    "0", "FALSE", "False", "false",
+}  # fmt: skip
 
 
 def strip_illegal_xml(s: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from .contract import SHEETS, SheetSpec, alias_map, header_key
+from .contract import SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
 from .normalize import is_blank
 
@@ -107,12 +107,15 @@ def _check_container(path: Path) -> bool:
 def _sheet_lookup(names: list[str]) -> dict[str, str]:
     """canonical sheet name -> actual sheet name (tolerating spaces and width variants)."""
     found: dict[str, str] = {}
-    keys = {s.name: header_key(s.name) for s in SHEETS}
-    for actual in names:
-        k = header_key(actual)
-        for canon, key in keys.items():
-            if k == key and canon not in found:
-                found[canon] = actual
+    keys = {s.name: {header_key(a) for a in (s.name, *SHEET_ALIASES.get(s.name, ()))} for s in SHEETS}
+    # Exact names first, so that a sheet called 協議会 wins over one called 連絡協議会.
+    for exact in (True, False):
+        for actual in names:
+            k = header_key(actual)
+            for canon, aliases in keys.items():
+                hit = k == header_key(canon) if exact else k in aliases
+                if hit and canon not in found and actual not in found.values():
+                    found[canon] = actual
     return found
 
 
@@ -239,15 +242,29 @@ def _key_value_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> RawTable
     return RawTable(spec, sheet, frame, letters, kv_rows=index)
 
 
+def _forward_filled(row: tuple, width: int) -> list[str]:
+    """A header row with merged cells: openpyxl gives the value in the first cell only (and may stop there)."""
+    out, last = [], ""
+    for i in range(width):
+        v = row[i] if i < len(row) else None
+        last = str(v) if not is_blank(v) else last
+        out.append(last)
+    return out
+
+
 def _record_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> tuple[RawTable, list[str]]:
     amap = alias_map(spec)
     best_row, best_map = None, {}
     for r, row in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
+        above = _forward_filled(rows[r - 2], len(row)) if r > 1 else []
         mapping: dict[int, str] = {}
         for c, v in enumerate(row):
             if is_blank(v):
                 continue
             canon = amap.get(header_key(v))
+            if canon is None and c < len(above) and above[c]:
+                # Two-row headers: 運営責任者 merged above 職名 | 階級 | 氏名.
+                canon = amap.get(header_key(f"{above[c]}{v}"))
             if canon and canon not in mapping.values():
                 mapping[c] = canon
         if len(mapping) > len(best_map):

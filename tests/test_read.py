@@ -213,3 +213,49 @@ def test_reader_keeps_raw_values_for_messages(tmp_path):
     table = book.tables["委員"]
     assert table.frame.at[2, "委嘱日"] == "令和6年13月1日"
     assert table.cell("委嘱日", 2) == "K2"
+
+
+def test_two_row_headers_and_sheet_name_variants(tmp_path):
+    """運営責任者 merged over 職名/階級/氏名, sheets called 委員名簿 and 会議記録, keys with a colon."""
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    wb = load_workbook(path)
+    ws = wb["協議会"]
+    ws.insert_rows(1)
+    headers = [c.value for c in ws[2]]
+    first = headers.index("運営責任者職名") + 1
+    ws.cell(1, first, "運営責任者")
+    ws.merge_cells(start_row=1, start_column=first, end_row=1, end_column=first + 2)
+    for i, sub in enumerate(("職名", "階級", "氏名")):
+        ws.cell(2, first + i, sub)
+    wb["委員"].title = "委員名簿"
+    wb["会議"].title = "会議記録"
+    wb["署"]["A1"] = "警察署名："
+    wb.save(path)
+    r = _validate(path)
+    assert r.findings == []
+    c = r.book.councils[0]
+    assert (c.manager_title, c.manager_rank, c.manager_name) == ("交番所長", "警部補", "千葉　健一")
+    assert len(r.book.members) == 20 and r.station == "テスト警察署"
+
+
+def test_spacing_in_names_and_roles_does_not_matter(tmp_path):
+    sheets = baseline()
+    for rec in sheets["委員"][10:]:
+        rec["氏名"] = rec["氏名"].replace("　", "")  # 佐藤一郎 in the second term
+    sheets["委員"][10]["役職"] = "会　長"
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert r.findings == []
+    # The same person twice with overlapping terms is still caught across spellings.
+    sheets["委員"].append(dict(sheets["委員"][12], 氏名="鈴木 健一", 委嘱日=D(2026, 5, 1)))
+    r = _validate(write_book(tmp_path / "c.xlsx", sheets))
+    assert [f.rule for f in r.findings] == ["duplicate-id"]
+
+
+def test_check_boxes_in_public_office(tmp_path):
+    sheets = baseline()
+    sheets["委員"][10]["公職"] = False
+    sheets["委員"][11]["公職"] = 0
+    sheets["委員"][12]["公職"] = True
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert [(f.rule, f.cell) for f in r.findings] == [("public-office", "J14")]
