@@ -25,6 +25,10 @@ class Ctx:
     def at(self, sheet: str, row: int | None, column: str) -> dict:
         return self.locate(sheet, row, column)
 
+    def sheet(self, canonical: str) -> str:
+        """The sheet's name as the clerk named it (委員名簿 for 委員), for messages."""
+        return self.locate(canonical, None, "")["sheet"]
+
     def councils_by_id(self) -> dict[str, Council]:
         out: dict[str, Council] = {}
         for c in self.book.councils:
@@ -119,7 +123,7 @@ def unknown_refs(ctx: Ctx) -> Iterator[Finding]:
             if ref is not None and ref not in known:
                 yield make_finding(
                     "unknown-ref",
-                    f"{col}「{ref}」はシート「{target}」にありません。正しい{col}を入力してください。",
+                    f"{col}「{ref}」はシート「{ctx.sheet(target)}」にありません。正しい{col}を入力してください。",
                     **ctx.at(sheet, r.row, col),
                 )
 
@@ -386,15 +390,19 @@ def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
         held = {
             fiscal_year(mt.date) for mt in ctx.book.meetings if mt.council_id == c.id and mt.kind == "定例" and mt.date
         }
+        missing = []
         for fy in range(fiscal_year(c.established), fiscal_year(ctx.as_of) + 1):
             start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
             if start >= c.established and end <= ctx.as_of and fy not in held:
-                yield make_finding(
-                    "regular-meeting",
-                    f"協議会「{c.name}」の{wareki_fy(fy)}に定例会議の記録がありません。定例会議は年1回以上開催します"
-                    "（開催していれば、シート「会議」に記録してください）。",
-                    **ctx.at("協議会", c.row, "名称"),
-                )
+                missing.append(wareki_fy(fy))
+        if missing:
+            # One finding per council, naming every 年度: a long gap is one thing to fix, not many.
+            yield make_finding(
+                "regular-meeting",
+                f"協議会「{c.name}」の{'、'.join(missing)}に定例会議の記録がありません。定例会議は年1回以上開催します"
+                f"（開催していれば、シート「{ctx.sheet('会議')}」に記録してください）。",
+                **ctx.at("協議会", c.row, "名称"),
+            )
 
 
 @check("election-period")
@@ -441,7 +449,7 @@ def attending_members(ctx: Ctx) -> Iterator[Finding]:
             yield make_finding(
                 "attending-members",
                 f"参加委員数（{mt.members_n}人）が、開催日（{wareki(mt.date)}）に在任中の委員数（{n}人）を超えています。"
-                "参加委員数か、シート「委員」の任期を確認してください。",
+                f"参加委員数か、シート「{ctx.sheet('委員')}」の任期を確認してください。",
                 **ctx.at("会議", mt.row, "参加委員数"),
             )
 

@@ -99,6 +99,9 @@ class SheetSpec:
         return next(c for c in self.columns if c.name == name)
 
 
+COUNCIL_REF = ("協議会番号", "協議会No", "協議会No.", "協議会コード")
+MEETING_REF = ("会議番号", "会議No", "会議No.")
+
 STATION = SheetSpec(
     "署",
     (
@@ -113,7 +116,7 @@ STATION = SheetSpec(
 COUNCILS = SheetSpec(
     "協議会",
     (
-        Col("協議会ID", "id", True, ("ID", "協議会番号"), help="ブック内で重複しない番号"),
+        Col("協議会ID", "id", True, ("ID", *COUNCIL_REF), help="ブック内で重複しない番号"),
         Col("名称", "text", True, ("協議会名",), help="例：一番町交番連絡協議会"),
         Col("種別", "choice", True, ("協議会種別",), "種別", help="所管区／単位／職種等"),
         Col(
@@ -135,7 +138,7 @@ COUNCILS = SheetSpec(
 MEMBERS = SheetSpec(
     "委員",
     (
-        Col("協議会ID", "id", True),
+        Col("協議会ID", "id", True, COUNCIL_REF),
         Col("氏名", "text", True, ("委員氏名",)),
         Col("ふりがな", "text", False, ("フリガナ", "よみがな")),
         Col("性別", "choice", False, (), "性別", help="男／女／その他"),
@@ -157,8 +160,8 @@ MEMBERS = SheetSpec(
 MEETINGS = SheetSpec(
     "会議",
     (
-        Col("会議ID", "id", True),
-        Col("協議会ID", "id", True),
+        Col("会議ID", "id", True, MEETING_REF),
+        Col("協議会ID", "id", True, COUNCIL_REF),
         Col("会議種別", "choice", True, (), "会議種別", help="定例／臨時"),
         Col("回次", "count", False, (), must_exist=False, help="定例のとき必須（年度内の第何回か）"),
         Col("開催日", "date", True),
@@ -183,7 +186,7 @@ MEETINGS = SheetSpec(
 OPINIONS = SheetSpec(
     "意見要望",
     (
-        Col("会議ID", "id", True),
+        Col("会議ID", "id", True, MEETING_REF),
         Col("意見・要望", "text", True, ("意見要望", "意見", "要望")),
         Col("回答", "text", False),
     ),

@@ -143,6 +143,7 @@ def parse_time(v: object) -> dt.time | Invalid | None:
             return dt.time(minutes // 60 % 24, minutes % 60)
         return Invalid(v)
     s = to_half(str(v)).strip()
+    s = re.sub(r"\s*(～|~|〜|から|まで|頃|ごろ)$", "", s)  # 14:00～, 15:30まで
     m = _RE_HM.match(s)
     if not m:
         return Invalid(v)
@@ -170,8 +171,8 @@ def parse_count(v: object) -> int | Invalid | None:
             return int(v)
         return Invalid(v)
     s = to_half(str(v)).strip()
-    s = re.sub(r"\s*(人|名|回|回目|件)$", "", s)
-    s = re.sub(r"^第\s*", "", s)
+    s = re.sub(r"\s*(人|名|回|回目|件|歳|才)$", "", s)
+    s = re.sub(r"^(第|満)\s*", "", s)
     if re.fullmatch(r"\d+(\.0+)?", s):
         return int(float(s))
     return Invalid(v)

@@ -271,6 +271,20 @@ def _record_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> tuple[RawTa
             best_row, best_map = r, mapping
     if len(best_map) < min(2, len(spec.columns)):
         best_row, best_map = None, {}
+    data_start = best_row + 1 if best_row is not None else None
+    if best_row is not None and best_row < len(rows):
+        # Two-row headers the other way round: 運営責任者 (merged) on the header row, 職名 | 階級 | 氏名 below.
+        above = _forward_filled(rows[best_row - 1], len(rows[best_row]))
+        extra = {}
+        for c, v in enumerate(rows[best_row]):
+            if c in best_map or is_blank(v) or not above[c]:
+                continue
+            canon = amap.get(header_key(f"{above[c]}{v}"))
+            if canon and canon not in best_map.values() and canon not in extra.values():
+                extra[c] = canon
+        if extra:
+            best_map |= extra
+            data_start = best_row + 2
     present = set(best_map.values())
     missing = [c.name for c in spec.columns if c.needed and c.name not in present]
     if spec.name == "委員" and best_row is not None and not ({"生年月日", "年齢"} & present):
@@ -278,8 +292,8 @@ def _record_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> tuple[RawTa
     letters = {canon: get_column_letter(c + 1) for c, canon in best_map.items()}
     records: list[dict] = []
     index: list[int] = []
-    if best_row is not None:
-        for r in range(best_row + 1, len(rows) + 1):
+    if data_start is not None:
+        for r in range(data_start, len(rows) + 1):
             row = rows[r - 1]
             if any(isinstance(v, str) and v.strip() == EXAMPLE_MARK for v in row):
                 continue  # the 記入例 row of the blank template

@@ -234,7 +234,8 @@ def validate_workbook(path: Path, options: Options, shared_elections: list[Elect
     result.book = book
     locate, present = _locator(raw.tables)
     ctx = Ctx(book, options.as_of, locate, present, long_tenure_years=options.long_tenure_years)
-    findings = raw.findings + findings + run_checks(ctx)
+    # With a sheet or column missing the cross-sheet rules would only echo it: fix the layout first.
+    findings = raw.findings + findings + ([] if raw.blocked else run_checks(ctx))
     result.findings = sort_findings(_dedupe(findings), [t.sheet for t in raw.tables.values()])
     return result
 

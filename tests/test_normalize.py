@@ -72,6 +72,8 @@ def test_bad_dates(raw):
         ("2時半", dt.time(2, 30)),
         ("14時", dt.time(14, 0)),
         ("午後12時", dt.time(12, 0)),
+        ("午後２時～", dt.time(14, 0)),
+        ("15:30まで", dt.time(15, 30)),
         (dt.time(18, 30), dt.time(18, 30)),
         (0.5833333333, dt.time(14, 0)),
         (dt.datetime(1899, 12, 30, 14, 0), dt.time(14, 0)),

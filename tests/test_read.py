@@ -259,3 +259,38 @@ def test_check_boxes_in_public_office(tmp_path):
     sheets["委員"][12]["公職"] = True
     r = _validate(write_book(tmp_path / "b.xlsx", sheets))
     assert [(f.rule, f.cell) for f in r.findings] == [("public-office", "J14")]
+
+
+def test_sub_headers_below_a_merged_header(tmp_path):
+    """Header on row 4 with 運営責任者 merged over 職名 | 階級 | 氏名 on row 5; records from row 6."""
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    wb = load_workbook(path)
+    ws = wb["協議会"]
+    ws.insert_rows(1, 3)
+    ws["A1"] = "連絡協議会一覧表"
+    ws["A2"] = "※ 太枠内を入力"
+    ws.insert_rows(5)
+    headers = [c.value for c in ws[4]]
+    first = headers.index("運営責任者職名") + 1
+    for i, sub in enumerate(("職名", "階級", "氏名")):
+        ws.cell(4, first + i, "運営責任者" if i == 0 else None)
+        ws.cell(5, first + i, sub)
+    ws.merge_cells(start_row=4, start_column=first, end_row=4, end_column=first + 2)
+    ws.cell(6, first, "駐在所長")  # planted: a 交番 needs its 交番所長
+    wb.save(path)
+    r = _validate(path)
+    assert [(f.rule, f.sheet, f.cell) for f in r.findings] == [
+        ("manager-designation", "協議会", f"{ws.cell(6, first).column_letter}6")
+    ]
+    c = r.book.councils[0]
+    assert (c.manager_rank, c.manager_name) == ("警部補", "千葉　健一")
+
+
+def test_layout_errors_come_alone(tmp_path):
+    """With a required column missing, the cross-sheet rules stay quiet until the layout is fixed."""
+    sheets = baseline()
+    for rec in sheets["委員"]:
+        del rec["協議会ID"]
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets))
+    assert [(f.rule, f.column) for f in r.findings] == [("column-missing", "協議会ID")]
