@@ -173,6 +173,10 @@ def print_report(report: RunReport, documents: bool) -> None:
 def cmd_template(args) -> int:
     from .template_xlsx import write_template
 
+    if args.out.exists():
+        # It may be a workbook someone has already filled in: never overwrite it.
+        print(f"「{args.out}」は既にあります。上書きしないので、別の名前を指定してください。", file=sys.stderr)
+        return EXIT_FAILED
     try:
         write_template(args.out)
     except OSError as e:

@@ -185,3 +185,11 @@ def test_pdf_without_libreoffice_explains_and_keeps_the_docx(tmp_path, monkeypat
     assert "LibreOffice" in printed and "インストール" in printed
     assert len(list(out.rglob("*.docx"))) == 25
     assert not list(out.rglob("*.pdf"))
+
+
+def test_template_never_overwrites_an_existing_workbook(tmp_path, capsys):
+    path = write_book(tmp_path / "記入済み.xlsx", baseline())
+    before = path.read_bytes()
+    assert main(["template", str(path)]) == 2
+    assert path.read_bytes() == before
+    assert "上書きしない" in capsys.readouterr().err
