@@ -18,6 +18,7 @@ INSTALL_HINT = (
 )
 BUNDLE_DIR = "印刷用"
 TIMEOUT_S = 1800
+CHUNK = 100
 
 
 class PdfUnavailable(Exception):
@@ -29,7 +30,7 @@ def soffice() -> str | None:
 
 
 def convert(docx_files: list[Path]) -> dict[Path, Path]:
-    """Convert every file with one soffice process; returns source -> PDF written beside it."""
+    """Convert the files with one soffice process per chunk; returns source -> PDF written beside it."""
     exe = soffice()
     if exe is None:
         raise PdfUnavailable(INSTALL_HINT)
@@ -45,14 +46,14 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
             name = f"{i:06d}.docx"
             shutil.copyfile(p, src_dir / name)
             staged[name] = p
-        cmd = [
-            exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation=file://{work / 'profile'}",
-            "--convert-to", "pdf", "--outdir", str(out_dir), *sorted(str(src_dir / n) for n in staged),
-        ]  # fmt: skip
-        try:
-            subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise PdfUnavailable("LibreOffice が時間内に終わりませんでした。") from None
+        names = sorted(staged)
+        # One soffice process per chunk: a single call stops silently after a few hundred files
+        # (seen with LibreOffice 7.4.7: 246 of 363), so large batches are split, and anything still
+        # missing is tried once more.
+        for _attempt in range(2):
+            todo = [n for n in names if not (out_dir / (Path(n).stem + ".pdf")).exists()]
+            for i in range(0, len(todo), CHUNK):
+                _soffice(exe, work, out_dir, [src_dir / n for n in todo[i : i + CHUNK]])
         result = {}
         for name, source in staged.items():
             pdf = out_dir / (Path(name).stem + ".pdf")
@@ -61,6 +62,17 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
                 atomic_write(target, pdf.read_bytes())
                 result[source] = target
         return result
+
+
+def _soffice(exe: str, work: Path, out_dir: Path, files: list[Path]) -> None:
+    cmd = [
+        exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation=file://{work / 'profile'}",
+        "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, files),
+    ]  # fmt: skip
+    try:
+        subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise PdfUnavailable("LibreOffice が時間内に終わりませんでした。") from None
 
 
 def bundle(pdfs: list[Path], target: Path) -> None:

@@ -112,3 +112,21 @@ def test_reports_pdf_from_the_command_line(tmp_path, capsys):
     assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat(), "--pdf"]) == 0
     assert len(list((out / "テスト警察署" / "委嘱状").glob("*.pdf"))) == 20
     assert "印刷用まとめ" in capsys.readouterr().out
+
+
+def test_every_sample_document_converts_to_one_page(tmp_path):
+    """The reliability bar: every generated .docx opens in LibreOffice (one batch for the lot)."""
+    from pathlib import Path
+
+    from pipeline.run import run
+    from pipeline.validate import Options
+    from tests.builders import AS_OF
+
+    root = Path(__file__).resolve().parents[1]
+    run(root / "input_samples", tmp_path, Options(as_of=AS_OF))
+    docs = sorted(tmp_path.rglob("*.docx"))
+    assert len(docs) > 300
+    pdfs = convert(docs)
+    assert sorted(pdfs) == docs
+    pages = {str(d.relative_to(tmp_path)): len(PdfReader(p).pages) for d, p in pdfs.items()}
+    assert {k: v for k, v in pages.items() if v != 1} == {}
