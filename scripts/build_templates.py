@@ -22,6 +22,7 @@ FONT = "ＭＳ 明朝"
 OUT = ROOT / "templates_docx"
 TEXT_WIDTH_MM = 160  # A4 210 mm - left 30 mm - right 20 mm
 LABEL_MM = 30
+CELL_LINE = 17  # exact line pitch inside table cells (12 pt text)
 
 
 def new_document(title: str):
@@ -151,9 +152,8 @@ def cell_text(cell, lines: list[str] | str, *, distribute: bool = False, center:
     first = cell.paragraphs[0]
     for i, text in enumerate(lines):
         p = first if i == 0 else cell.add_paragraph()
-        if line:
-            p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-            p.paragraph_format.line_spacing = Pt(line)
+        p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        p.paragraph_format.line_spacing = Pt(line or CELL_LINE)
         if distribute:
             jc = OxmlElement("w:jc")
             jc.set(qn("w:val"), "distribute")
@@ -263,15 +263,17 @@ def build_establishment() -> Path:
     first.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     first.paragraph_format.line_spacing = Pt(2)
     # python-docx leaves an empty paragraph after a nested table; Word requires one anyway.
-    para(doc, "注1　名称は、連絡協議会の固有名称を記載すること。", size=10.5, before=6, line=17)
-    para(doc, "　　例　○○○交番連絡協議会、○○地区○○連絡協議会等", size=10.5, line=17)
-    para(
-        doc,
+    notes = [
+        "注1　名称は、連絡協議会の固有名称を記載すること。",
+        "　　例　○○○交番連絡協議会、○○地区○○連絡協議会等",
         "　2　協議会種別は、所管区ごとの連絡協議会、単位連絡協議会又は職種等連絡協議会の別を記載すること。",
-        size=10.5,
-        line=17,
-    )
-    para(doc, "　3　委員の構成は、氏名、役職名、年齢等を記載すること。", size=10.5, line=17)
+        "　3　委員の構成は、氏名、役職名、年齢等を記載すること。",
+    ]
+    for i, text in enumerate(notes):
+        p = para(doc, text, size=10.5, before=6 if i == 0 else 0, line=17)
+        # Hanging indent: a wrapped note continues under its text, not under 注1 / 2.
+        p.paragraph_format.left_indent = Pt(31.5)
+        p.paragraph_format.first_line_indent = Pt(-31.5)
     return save(doc, "設置報告書.docx")
 
 
@@ -286,16 +288,17 @@ def build_meeting() -> Path:
     para(doc, "{{ report_date }}", **block)
     para(doc, "{{ reporter_post }}", **block)
     para(doc, "階級　{{ reporter_rank }}", **block)
-    para(doc, "氏名　{{ reporter_name }}", **block, after=18)
-    para(doc, "連絡協議会開催結果報告書", size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=18, line=28)
-    widths = [LABEL_MM, 45, 40, 45]
+    para(doc, "氏名　{{ reporter_name }}", **block, after=12)
+    para(doc, "連絡協議会開催結果報告書", size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=12, line=28)
+    # 意見・要望 (two middle columns) and 回答 get the same width.
+    widths = [LABEL_MM, 30, 35, 65]
     t = table(doc, widths, 13)
     simple = [("所管区名", "district"), ("協議会名", "council_name"), ("開催日時", "when"), ("開催場所", "place"),
               ("参加委員数", "members_n")]  # fmt: skip
     for r, (label, key) in enumerate(simple):
         cell_text(t.cell(r, 0), label, distribute=True)
         cell_text(t.cell(r, 1).merge(t.cell(r, 3)), "{{ " + key + " }}")
-        row_height(t.rows[r], 10)
+        row_height(t.rows[r], 9)
     # 参加警察官数 with 警察幹部等の参加数（内数）: two rows, merged vertically.
     cell_text(t.cell(5, 0), "参加警察官数", distribute=True)
     cell_text(t.cell(5, 1), "{{ officers_n }}", center=True)
@@ -310,7 +313,7 @@ def build_meeting() -> Path:
     cell_text(t.cell(7, 0), "会議種別", distribute=True)
     cell_text(t.cell(7, 1).merge(t.cell(7, 2)), "{{ regular_mark }}定期会議（第{{ round }}回目）", center=True)
     cell_text(t.cell(7, 3), "{{ extra_mark }}臨時会議", center=True)
-    row_height(t.rows[7], 10)
+    row_height(t.rows[7], 9)
     # 開催状況: header row, then one row per 意見・要望 ({%tr %} loop), label merged down.
     cell_text(t.cell(8, 0), "開催状況", distribute=True)
     vmerge(t.cell(8, 0), True)
@@ -320,11 +323,11 @@ def build_meeting() -> Path:
     vmerge(t.cell(10, 0), False)
     cell_text(t.cell(10, 1).merge(t.cell(10, 2)), "{{ o.text }}", vcenter=False)
     cell_text(t.cell(10, 3), "{{ o.answer }}", vcenter=False)
-    row_height(t.rows[10], 14)
+    row_height(t.rows[10], 12)
     cell_text(t.cell(11, 0), "{%tr endfor %}", vcenter=False)
     cell_text(t.cell(12, 0), "備考", distribute=True)
     cell_text(t.cell(12, 1).merge(t.cell(12, 3)), "{{ note }}")
-    row_height(t.rows[12], 20)
+    row_height(t.rows[12], 18)
     return save(doc, "開催結果報告書.docx")
 
 
