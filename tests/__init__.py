@@ -1,0 +1,1 @@
+"""Tests, mirroring the pipeline modules."""
