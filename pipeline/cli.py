@@ -85,7 +85,7 @@ def _options(args) -> Options:
     return Options(as_of=args.as_of or dt.date.today(), strict=args.strict, long_tenure_years=args.long_tenure_years)
 
 
-def cmd_run(args, *, documents: bool, only: list[Path] | None = None) -> int:
+def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: bool = False) -> int:
     if not args.input.is_dir():
         print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
         return EXIT_FAILED
@@ -98,10 +98,16 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None) -> int:
         print(f"出力フォルダ「{args.output}」に書き込めません（{e.strerror}）。", file=sys.stderr)
         return EXIT_FAILED
     started = time.monotonic()
-    report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=_progress(started))
+    progress = None if brief else _progress(started)
+    report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=progress)
     annotated = _annotate(report, args.output)
     path = write_report(report, args.output, merge=only is not None)
     pdf_note = _pdf(report, args.output) if documents and getattr(args, "pdf", False) else None
+    if brief:
+        for wr in report.workbooks:
+            if wr.folder is not None or wr.result.unreadable:
+                print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
+        return EXIT_FINDINGS if report.has_errors else EXIT_OK
     print_report(report, documents)
     print(f"\n検証結果: {path}")
     for p in annotated:
@@ -170,6 +176,17 @@ def print_report(report: RunReport, documents: bool) -> None:
             print(f"  手で修正された文書は上書きしていません: {d.path} → 新しい版: {d.new_path}")
 
 
+def summary_line(wr) -> str:
+    """One line per workbook, for watch: what was found and what was written."""
+    sev = Counter(f.severity for f in wr.result.findings)
+    docs = Counter(d.status for d in wr.documents)
+    name = wr.result.file + (f"（{wr.result.station}）" if wr.result.station else "")
+    return (
+        f"{name}: エラー{sev[Severity.ERROR]}件 警告{sev[Severity.WARNING]}件 情報{sev[Severity.INFO]}件 / "
+        f"作成{docs['written']} 変更なし{docs['unchanged']} 手修正保護{docs['kept-edited']} 停止{docs['blocked']}"
+    )
+
+
 def cmd_template(args) -> int:
     from .template_xlsx import write_template
 
@@ -196,11 +213,7 @@ def cmd_watch(args) -> int:
     def regenerate(paths: list[Path]) -> None:
         # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
         only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
-        code = cmd_run(args, documents=True, only=only)
-        print(
-            f"[{dt.datetime.now():%H:%M:%S}] {'、'.join(p.name for p in paths)} を処理しました（終了コード {code}）",
-            flush=True,
-        )
+        cmd_run(args, documents=True, only=only, brief=True)
 
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     watch(args.input, regenerate, log=lambda s: print(s, flush=True))

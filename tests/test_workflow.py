@@ -160,6 +160,7 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
     sheets["署"][0]["値"] = "B警察署"
     write_book(inp / "B署.xlsx", sheets)
     assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
+    capsys.readouterr()
 
     def fake_watch(folder, on_change, log, **kw):
         on_change([folder / "B署.xlsx"])
@@ -167,7 +168,9 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
     monkeypatch.setattr(watch_mod, "watch", fake_watch)
     assert main(["watch", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
     printed = capsys.readouterr().out
-    assert "B署.xlsx を処理しました" in printed
+    lines = [line for line in printed.splitlines() if "B署.xlsx" in line]
+    assert len(lines) == 1 and "エラー0件" in lines[0] and "変更なし25" in lines[0]
+    assert "A署.xlsx" not in printed
     import json
 
     report = json.loads((out / "検証結果.json").read_text("utf-8"))
