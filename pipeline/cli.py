@@ -109,6 +109,8 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
                 print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
         return EXIT_FINDINGS if report.has_errors else EXIT_OK
     print_report(report, documents)
+    if not any(wr.folder is not None or wr.result.unreadable for wr in report.workbooks):
+        print(f"\n「{args.input}」に警察署のブック（.xlsx / .xlsm）が見つかりませんでした。", file=sys.stderr)
     print(f"\n検証結果: {path}")
     for p in annotated:
         print(f"指摘を書き込んだブック: {p}")

@@ -66,7 +66,7 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
 
 def _soffice(exe: str, work: Path, out_dir: Path, files: list[Path]) -> None:
     cmd = [
-        exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation=file://{work / 'profile'}",
+        exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={(work / 'profile').as_uri()}",
         "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, files),
     ]  # fmt: skip
     try:

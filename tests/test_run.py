@@ -319,3 +319,21 @@ def test_xlsm_annotated_copy_is_a_plain_xlsx(tmp_path):
         types = z.read("[Content_Types].xml").decode()
     assert "macroEnabled" not in types
     assert load_workbook(annotated).sheetnames[0] == "指摘一覧"
+
+
+def test_empty_folder_says_so(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    assert reports(tmp_path / "in", tmp_path / "out") == 0
+    assert "見つかりませんでした" in capsys.readouterr().err
+    assert load_json(tmp_path / "out")["workbooks"] == []
+
+
+def test_strict_blocks_on_warnings_end_to_end(tmp_path):
+    sheets = baseline()
+    sheets["協議会"][0]["名称"] = "一番町交番協議会"
+    inp = _one_station(tmp_path, sheets)
+    assert reports(inp, tmp_path / "normal") == 0
+    assert {d["status"] for w in load_json(tmp_path / "normal")["workbooks"] for d in w["documents"]} == {"written"}
+    assert reports(inp, tmp_path / "strict", "--strict") == 0
+    docs = [d for w in load_json(tmp_path / "strict")["workbooks"] for d in w["documents"]]
+    assert {(d["status"], tuple(d["blocked_by"])) for d in docs} == {("blocked", ("council-name",))}
