@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
@@ -294,3 +295,26 @@ def test_layout_errors_come_alone(tmp_path):
         del rec["協議会ID"]
     r = _validate(write_book(tmp_path / "b.xlsx", sheets))
     assert [(f.rule, f.column) for f in r.findings] == [("column-missing", "協議会ID")]
+
+
+@pytest.mark.parametrize("format_id", [27, 30, 31, 36, 50, 57, 58])
+def test_builtin_japanese_date_format_ids(tmp_path, format_id):
+    """Excel's locale-specific built-in ids (27-36, 50-58) have no format code in the file."""
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    wb = load_workbook(path)
+    cell = wb["協議会"]["I2"]  # 設置日
+    cell.value = dt.datetime(2024, 4, 1)
+    cell.number_format = "yyyy/mm/dd;@"  # a custom format, replaced below by the bare built-in id
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles = members["xl/styles.xml"].decode()
+    custom_id = re.search(r'<numFmt numFmtId="(\d+)" formatCode="yyyy/mm/dd;@"', styles)[1]
+    styles = re.sub(r"<numFmts.*?</numFmts>", "", styles, flags=re.S)
+    styles = styles.replace(f'numFmtId="{custom_id}"', f'numFmtId="{format_id}"')
+    members["xl/styles.xml"] = styles.encode()
+    path.write_bytes(_zip(members))
+    r = _validate(path)
+    assert r.findings == []
+    assert r.book.councils[0].established == D(2024, 4, 1)
