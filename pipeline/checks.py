@@ -370,7 +370,7 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
     """第6-4(2)「委員の委嘱に当たっては、長期間特定の者に依存することのないよう、常に組織の新陳代謝に配慮し、
     連絡協議会の活性化を図ること。」"""
     for m in ctx.book.members:
-        first = m.first_date
+        first = _service_start(ctx, m)
         if first and m.serving(ctx.as_of) and ctx.as_of >= add_years(first, ctx.long_tenure_years):
             years = ctx.as_of.year - first.year - ((ctx.as_of.month, ctx.as_of.day) < (first.month, first.day))
             column = "初回委嘱日" if m.first_start else "委嘱日"
@@ -379,6 +379,28 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
                 f"{_who(m)}は{wareki(first)}から{years}年間委員を務めています。長期間特定の者に依存しないよう、新陳代謝に配慮してください。",
                 **ctx.at("委員", m.row, column),
             )
+
+
+def _service_start(ctx: Ctx, m: Member) -> dt.date | None:
+    """Start of continuous service: 初回委嘱日, or earlier back-to-back terms of the same member."""
+    first = m.first_date
+    if first is None or m.start is None:
+        return first
+    earlier = sorted(
+        (
+            t
+            for t in ctx.book.members_of(m.council_id)
+            if t.person == m.person and t.start and t.end and t.start < m.start
+        ),
+        key=lambda t: t.start,
+        reverse=True,
+    )
+    current = m.start
+    for t in earlier:
+        if t.end < current - dt.timedelta(days=1):
+            break  # a gap: service before it was not continuous
+        current = min(current, t.first_date)
+    return min(first, current)
 
 
 @check("regular-meeting")
