@@ -175,3 +175,18 @@ def test_unknown_choice_is_invalid():
 )
 def test_public_office_flag(raw, holds):
     assert (parse_flag(raw) is not None) is holds
+
+
+def test_parsers_never_raise_on_arbitrary_text():
+    """Whatever a cell holds, the parsers answer with a value, Invalid or None: never an exception."""
+    import random
+
+    rnd = random.Random(20261127)
+    alphabet = "0123456789０１２３４５６７８９/.-:年月日時分午前後令和平成昭元RHS第人名回歳（）() 　半~～\n\x00"
+    samples = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(3000)]
+    samples += [-1e308, 1e308, float("nan"), float("inf"), 10**30, -5, 0.999999, dt.timedelta(days=-1)]
+    for s in samples:
+        assert parse_date(s) is None or isinstance(parse_date(s), (dt.date, Invalid))
+        assert parse_time(s) is None or isinstance(parse_time(s), (dt.time, Invalid))
+        assert parse_count(s) is None or isinstance(parse_count(s), (int, Invalid))
+        clean_text(s)
