@@ -196,3 +196,20 @@ def test_template_never_overwrites_an_existing_workbook(tmp_path, capsys):
     assert main(["template", str(path)]) == 2
     assert path.read_bytes() == before
     assert "上書きしない" in capsys.readouterr().err
+
+
+def test_annotated_copy_keeps_values_formats_and_widths(tmp_path):
+    src = Path(__file__).resolve().parents[1] / "input_samples" / "仙台中央警察署.xlsx"
+    out = tmp_path / "out"
+    main(["check", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S])
+    original = load_workbook(src)
+    copy = load_workbook(out / "仙台中央警察署" / ANNOTATED)
+    for name in original.sheetnames:
+        a, b = original[name], copy[name]
+        assert [[c.value for c in row] for row in a.iter_rows()] == [[c.value for c in row] for row in b.iter_rows()]
+        assert [[c.number_format for c in row] for row in a.iter_rows()] == [
+            [c.number_format for c in row] for row in b.iter_rows()
+        ]
+        assert {k: d.width for k, d in a.column_dimensions.items()} == {
+            k: d.width for k, d in b.column_dimensions.items()
+        }
