@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 import time
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -147,6 +148,13 @@ def _progress(started: float):
     return show
 
 
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """Pad to a terminal width, counting full-width characters as two columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(0, width - used)
+    return fill + text if right else text + fill
+
+
 def print_report(report: RunReport, documents: bool) -> None:
     print(f"基準日: {report.as_of.isoformat()}")
     for wr in report.workbooks:
@@ -159,20 +167,20 @@ def print_report(report: RunReport, documents: bool) -> None:
         print(f"{head}  {summary}")
         for f in r.findings:
             where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
-            print(f"  {f.severity.label:<3} {where:<12} {f.article:<10} {f.rule:<20} {f.message}")
+            print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
     if documents:
         print("\n文書の作成状況（署ごと）")
-        print(f"  {'警察署':<12} 作成 変更なし 手修正保護 停止 エラー 警告")
+        heads = ["作成", "変更なし", "手修正保護", "停止", "エラー", "警告"]
+        print("  " + pad("警察署", 20) + " ".join(pad(h, 10, right=True) for h in heads))
         for wr in report.workbooks:
             if wr.folder is None and not wr.result.unreadable:
                 continue  # the shared 選挙期間.xlsx has no documents of its own
             s = Counter(d.status for d in wr.documents)
             sev = Counter(f.severity for f in wr.result.findings)
             name = wr.result.station or wr.result.file
-            print(
-                f"  {name:<12} {s['written']:>4} {s['unchanged']:>8} {s['kept-edited']:>10} {s['blocked']:>4}"
-                f" {sev[Severity.ERROR]:>6} {sev[Severity.WARNING]:>4}"
-            )
+            counts = [s["written"], s["unchanged"], s["kept-edited"], s["blocked"]]
+            counts += [sev[Severity.ERROR], sev[Severity.WARNING]]
+            print("  " + pad(name, 20) + " ".join(pad(str(n), 10, right=True) for n in counts))
         kept = [d for wr in report.workbooks for d in wr.documents if d.status == "kept-edited"]
         for d in kept:
             print(f"  手で修正された文書は上書きしていません: {d.path} → 新しい版: {d.new_path}")
