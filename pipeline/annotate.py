@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -36,6 +37,16 @@ def text_cell(ws, row: int, col: int, value: object):
     return cell
 
 
+def _anchor(ws, addr: str):
+    """A finding inside a merged range is shown on the range's top-left cell (the one Excel displays)."""
+    cell = ws[addr]
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if addr in rng:
+                return ws.cell(rng.min_row, rng.min_col)
+    return cell
+
+
 def annotate_book(source: Path, findings: list[Finding]) -> bytes:
     """The annotated copy as bytes; the source file is only read."""
     # Macros are dropped: the copy is a report saved as .xlsx, which Excel refuses to open with a VBA part.
@@ -47,7 +58,7 @@ def annotate_book(source: Path, findings: list[Finding]) -> bytes:
         if f.sheet in wb.sheetnames and f.cell:
             by_cell.setdefault((f.sheet, f.cell), []).append(f)
     for (sheet, addr), fs in by_cell.items():
-        cell = wb[sheet][addr]
+        cell = _anchor(wb[sheet], addr)
         worst = min(fs, key=lambda f: RANK[f.severity])
         cell.fill = FILLS[worst.severity]
         body = "\n".join(f"【{f.severity.label}】{f.article}（{f.rule}）\n{f.message}" for f in fs)
@@ -85,10 +96,13 @@ def annotate_book(source: Path, findings: list[Finding]) -> bytes:
     return buf.getvalue()
 
 
-def write_annotated(report, output: Path) -> list[Path]:
-    """One 検証結果.xlsx per readable station workbook (skipped when input and findings are unchanged)."""
+def write_annotated(report, output: Path) -> tuple[list[Path], list[str]]:
+    """One 検証結果.xlsx per readable station workbook (skipped when input and findings are unchanged).
+
+    Returns the files and, for a workbook openpyxl could read but not copy, a Japanese reason.
+    """
     manifest = Manifest(output)
-    written = []
+    written, failed = [], []
     for wr in report.workbooks:
         r = wr.result
         if r.unreadable or r.book is None or not wr.folder:
@@ -102,10 +116,13 @@ def write_annotated(report, output: Path) -> list[Path]:
             continue
         try:
             data = annotate_book(r.path, r.findings)
-        except Exception:  # the input was validated already; an exotic file must not stop the run
+        except Exception as e:  # an exotic feature openpyxl cannot copy must not stop the run
+            failed.append(
+                f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
+            )
             continue
         atomic_write(path, data)
         manifest.keys[rel] = key
         written.append(path)
     manifest.save()
-    return written
+    return written, failed

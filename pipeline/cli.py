@@ -101,7 +101,7 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
     started = time.monotonic()
     progress = None if brief else _progress(started)
     report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=progress)
-    annotated = _annotate(report, args.output)
+    annotated, annotate_failed = _annotate(report, args.output)
     path = write_report(report, args.output, merge=only is not None)
     pdf_note = _pdf(report, args.output) if documents and getattr(args, "pdf", False) else None
     if brief:
@@ -115,12 +115,14 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
     print(f"\n検証結果: {path}")
     for p in annotated:
         print(f"指摘を書き込んだブック: {p}")
+    for why in annotate_failed:
+        print(why, file=sys.stderr)
     if pdf_note:
         print(pdf_note)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
-def _annotate(report: RunReport, output: Path) -> list[Path]:
+def _annotate(report: RunReport, output: Path) -> tuple[list[Path], list[str]]:
     from .annotate import write_annotated
 
     return write_annotated(report, output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .contract import SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
@@ -168,6 +169,7 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             except Exception as e:
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
             bad_cells = _formula_cells(rows, frows)
+            _fill_merged(rows, _merged_ranges(path, wb[actual]))
             if spec.key_value:
                 book.tables[spec.name] = _key_value_table(spec, actual, rows)
             else:
@@ -198,6 +200,42 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
         wb.close()
         if formula_wb is not None:
             formula_wb.close()
+
+
+_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def _merged_ranges(path: Path, ws) -> list[tuple[int, int, int, int]]:
+    """Merged ranges (min_row, min_col, max_row, max_col); read-only worksheets do not expose them."""
+    member = getattr(ws, "_worksheet_path", None)
+    if not member:
+        return []
+    try:
+        with zipfile.ZipFile(path) as z:
+            data = z.read(member)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return []
+    return [
+        (int(r1), column_index_from_string(c1.decode()), int(r2), column_index_from_string(c2.decode()))
+        for c1, r1, c2, r2 in _MERGE_RE.findall(data)
+    ]
+
+
+def _fill_merged(rows: list[tuple], ranges: list[tuple[int, int, int, int]]) -> None:
+    """Clerks merge cells (one 協議会ID beside many members): every cell of a range reads as its anchor."""
+    for r1, c1, r2, c2 in ranges:
+        if r1 > len(rows) or (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
+            continue
+        anchor = rows[r1 - 1][c1 - 1] if c1 <= len(rows[r1 - 1]) else None
+        if anchor is None:
+            continue
+        for r in range(r1, min(r2, len(rows)) + 1):
+            row = list(rows[r - 1])
+            if len(row) < c2:
+                row += [None] * (c2 - len(row))
+            for c in range(c1, c2 + 1):
+                row[c - 1] = anchor
+            rows[r - 1] = tuple(row)
 
 
 def _formula_cells(rows: list[tuple], frows: list[tuple] | None) -> list[tuple[int, int, str]]:

@@ -318,3 +318,18 @@ def test_builtin_japanese_date_format_ids(tmp_path, format_id):
     r = _validate(path)
     assert r.findings == []
     assert r.book.councils[0].established == D(2024, 4, 1)
+
+
+def test_merged_cells_read_as_their_anchor(tmp_path):
+    """One 協議会ID merged down beside all its members, as clerks lay such lists out."""
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    wb = load_workbook(path)
+    ws = wb["委員"]
+    for r in range(3, 22):
+        ws.cell(r, 1).value = None
+    ws.merge_cells("A2:A21")
+    wb.save(path)
+    r = _validate(path)
+    assert r.findings == []
+    assert {m.council_id for m in r.book.members} == {"C1"}

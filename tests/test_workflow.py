@@ -213,3 +213,22 @@ def test_annotated_copy_keeps_values_formats_and_widths(tmp_path):
         assert {k: d.width for k, d in a.column_dimensions.items()} == {
             k: d.width for k, d in b.column_dimensions.items()
         }
+
+
+def test_findings_inside_merged_cells_are_shown_on_the_anchor(tmp_path):
+    sheets = baseline()
+    for rec in sheets["委員"]:
+        rec["協議会ID"] = "C9"  # unknown: every member row gets a finding
+    src = write_book(tmp_path / "in" / "テスト署.xlsx", sheets)
+    wb = load_workbook(src)
+    ws = wb["委員"]
+    for r in range(3, 22):
+        ws.cell(r, 1).value = None
+    ws.merge_cells("A2:A21")
+    wb.save(src)
+    out = tmp_path / "out"
+    assert main(["check", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S]) == 1
+    copy = load_workbook(out / "テスト警察署" / ANNOTATED)
+    anchor = copy["委員"]["A2"]
+    assert anchor.fill.fgColor.rgb.endswith("FFC7CE")
+    assert anchor.comment.text.count("unknown-ref") == 20
