@@ -199,7 +199,10 @@ def parse_flag(v: object) -> str | None:
     if v is True:
         return "有"  # a ticked check box
     s = clean_text(v)
-    if s is None or choice_key(s) in NO_WORDS:
+    if s is None:
+        return None
+    key = choice_key(s).rstrip("。.")
+    if key in NO_WORDS or (key.startswith("特に") and key[2:] in NO_WORDS):  # 特になし
         return None
     return s
 

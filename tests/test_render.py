@@ -239,3 +239,19 @@ def test_templates_set_the_east_asian_font():
             30,
             20,
         ]
+
+
+def test_template_edited_in_word_with_split_runs_still_renders(tmp_path):
+    """Word often splits a tag over several runs when a clerk edits a template."""
+    from docx import Document
+
+    doc = Document()
+    p = doc.add_paragraph()
+    for piece in ["{{ na", "me }}", "{{ hono", "rific }}", "　様へ"]:
+        p.add_run(piece).bold = piece.startswith("{{ hono")
+    path = tmp_path / "edited.docx"
+    doc.save(path)
+    tpl = FormTemplate(path)
+    tpl.check_fields(forms.FIELDS["委嘱状"])
+    out = extract(tpl.render({"name": "佐藤　一郎", "honorific": "殿"}))
+    assert out["paragraphs"] == ["佐藤　一郎殿　様へ"]
