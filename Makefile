@@ -54,5 +54,6 @@ samples: $(STAMP) ## rebuild input_samples/*.xlsx from scripts/make_samples.py
 docs-png: $(STAMP) ## render one sample of each form to docs/*.png (needs LibreOffice)
 	$(BIN)/python scripts/render_docs_png.py
 
-clean: ## remove generated output
-	rm -rf $(OUTPUT)/* .pytest_cache
+clean: ## remove caches (never output/: it may hold documents edited by hand)
+	rm -rf .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +
