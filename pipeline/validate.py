@@ -35,7 +35,6 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     book: Book | None = None
     unreadable: bool = False
-    blocked: bool = False  # workbook-level error: no document at all
     canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
     strict: bool = False
 
@@ -226,7 +225,6 @@ def validate_workbook(path: Path, options: Options, shared_elections: list[Elect
         result.unreadable = True
         result.findings = [e.finding]
         return result
-    result.blocked = raw.blocked
     result.canon = {t.sheet: name for name, t in raw.tables.items()}
     typed, findings = _check_tables(raw)
     book = build_book(path.name, typed, {n: t.sheet for n, t in raw.tables.items()})
