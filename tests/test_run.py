@@ -337,3 +337,15 @@ def test_strict_blocks_on_warnings_end_to_end(tmp_path):
     assert reports(inp, tmp_path / "strict", "--strict") == 0
     docs = [d for w in load_json(tmp_path / "strict")["workbooks"] for d in w["documents"]]
     assert {(d["status"], tuple(d["blocked_by"])) for d in docs} == {("blocked", ("council-name",))}
+
+
+def test_outputs_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    reports(inp, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    for p in [out / "検証結果.json", *out.rglob("*.docx"), *out.rglob("*.xlsx")]:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, p
