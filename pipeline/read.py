@@ -260,23 +260,34 @@ def _formula_cells(rows: list[tuple], frows: list[tuple] | None) -> list[tuple[i
 
 
 def _key_value_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> RawTable:
+    """署: 項目 in column A and 値 in column B; or, as some clerks lay it out, 項目 across one header row."""
     amap = alias_map(spec)
     values: dict[str, object] = {}
     index: dict[str, int] = {}
-    for r, row in enumerate(rows, start=1):
+    letters: dict[str, str] = {}
+    down = sum(1 for row in rows if row and not is_blank(row[0]) and header_key(row[0]) in amap)
+    across = max((sum(1 for v in row if not is_blank(v) and header_key(v) in amap) for row in rows), default=0)
+    for r, row in enumerate(rows if across < 2 or across <= down else [], start=1):
         if not row or is_blank(row[0]):
             continue
         canon = amap.get(header_key(row[0]))
         if canon and canon not in values:
             values[canon] = row[1] if len(row) > 1 else None
-            index[canon] = r
-    # A one-row frame per key keeps the cell of each value: B<row of that key>.
-    frame = pd.DataFrame(
-        {k: [values.get(k)] for k in values},
-        index=pd.Index([0], name="row"),
-        dtype=object,
-    )
-    letters = {k: "B" for k in index}
+            index[canon], letters[canon] = r, "B"
+    if not values:
+        table, _ = _record_table(spec, sheet, rows)
+        if len(table.frame):
+            first = int(table.frame.index[0])
+            for k in table.frame.columns:
+                values[k] = table.frame.at[first, k]
+                index[k], letters[k] = first, table.letters[k]
+        elif table.header_row is not None:
+            # Headers but no values yet: point at the cells under them.
+            for k, letter in table.letters.items():
+                values[k] = None
+                index[k], letters[k] = table.header_row + 1, letter
+    # A one-row frame; kv_rows and letters keep each value's own cell.
+    frame = pd.DataFrame({k: [values.get(k)] for k in values}, index=pd.Index([0], name="row"), dtype=object)
     return RawTable(spec, sheet, frame, letters, kv_rows=index)
 
 

@@ -333,3 +333,22 @@ def test_merged_cells_read_as_their_anchor(tmp_path):
     r = _validate(path)
     assert r.findings == []
     assert {m.council_id for m in r.book.members} == {"C1"}
+
+
+def test_station_sheet_laid_out_across(tmp_path):
+    """署 as one header row (警察署名 | 署長氏名) and one row of values."""
+    path = write_book(tmp_path / "b.xlsx", baseline())
+    wb = load_workbook(path)
+    del wb["署"]
+    ws = wb.create_sheet("署", 0)
+    ws.append(["警察署の情報"])
+    ws.append(["警察署名", "署長氏名", "委嘱状敬称"])
+    ws.append(["横書き警察署", None, "様"])
+    wb.save(path)
+    r = _validate(path)
+    assert r.findings == []
+    assert (r.station, r.book.station.honorific) == ("横書き警察署", "様")
+    ws["A3"] = None
+    wb.save(path)
+    r = _validate(path)
+    assert [(f.rule, f.sheet, f.cell) for f in r.findings] == [("required-value", "署", "A3")]
