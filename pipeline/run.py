@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import multiprocessing as mp
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,33 +105,84 @@ def run(
         wanted = {p.resolve() for p in only}
         books = [b for b in books if b.resolve() in wanted]
     report = RunReport(options.as_of)
-    shared = []
+    shared: list = []
     if election_path is not None:
         er = read_elections(election_path)
         if er.book:
             shared = er.book.elections
         report.workbooks.append(WorkbookRun(er))
-    if documents and templates is None:
-        templates = load_templates(fields=forms.FIELDS)
     output_dir.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(output_dir) if documents else None
-    folders = Names()
-    for i, path in enumerate(books):
-        if progress:
-            progress(path.name, i, len(books))
-        result = validate_workbook(path, options, shared)
-        wr = WorkbookRun(result)
-        if result.book and result.station:
-            wr.folder = folders.take("", result.station, "")
-        elif result.book:
-            wr.folder = folders.take("", path.stem, "")
-        if documents and result.book and wr.folder:
-            wr.documents = write_documents(result, wr.folder, output_dir, templates, manifest)
-            manifest.save()
-        report.workbooks.append(wr)
-    if progress:
-        progress("", len(books), len(books))
+    if documents:
+        # Fail fast on a broken template, before any work (workers load their own copies).
+        checked = templates or load_templates(fields=forms.FIELDS)
+    steps = len(books) * (2 if documents else 1)
+    with _pool(len(books), templates) as pool:
+        mapper = pool.map if pool else map
+        # Phase 1: validate every workbook (in parallel when there are many).
+        jobs = [(p, options, shared) for p in books]
+        runs = []
+        for i, result in enumerate(mapper(_validate_job, jobs)):
+            if progress:
+                progress(result.file, i + 1, steps)
+            runs.append(WorkbookRun(result))
+        # Folders are named in input order, so the same input always gives the same tree.
+        folders = Names()
+        for wr in runs:
+            if wr.result.book:
+                wr.folder = folders.take("", wr.result.station or wr.result.path.stem, "")
+        report.workbooks.extend(runs)
+        if not documents:
+            return report
+        # Phase 2: render and write; each workbook's documents live in its own folder.
+        todo = [wr for wr in runs if wr.result.book and wr.folder]
+        if pool is None:
+            outcomes = (
+                (write_documents(wr.result, wr.folder, output_dir, checked, manifest), None, None, None) for wr in todo
+            )
+        else:
+            jobs = [(wr.result, wr.folder, output_dir, *manifest.part(wr.folder)) for wr in todo]
+            outcomes = pool.map(_write_job, jobs)
+        for i, (wr, (docs, files, keys, findings)) in enumerate(zip(todo, outcomes, strict=True)):
+            wr.documents = docs
+            if files is not None:
+                manifest.files.update(files)
+                manifest.keys.update(keys)
+                wr.result.findings = findings  # write failures found in the worker
+            manifest.save()  # after every workbook: an interrupted run keeps what it wrote
+            if progress:
+                progress(wr.result.file, len(books) + i + 1, steps)
     return report
+
+
+PARALLEL_MIN = 4  # fewer workbooks than this: starting processes costs more than it saves
+_WORKER_TEMPLATES: dict[str, FormTemplate] | None = None
+
+
+def _pool(jobs: int, templates: dict[str, FormTemplate] | None):
+    """A process pool over both cores for a big folder; None (run in this process) otherwise."""
+    cpus = os.cpu_count() or 1
+    if jobs < PARALLEL_MIN or cpus < 2 or templates is not None:
+        return contextlib.nullcontext(None)
+    # fork is cheapest (modules already imported) but unsafe with other threads running (watch).
+    method = "fork" if "fork" in mp.get_all_start_methods() and threading.active_count() == 1 else "spawn"
+    return ProcessPoolExecutor(max_workers=min(cpus, jobs, 4), mp_context=mp.get_context(method))
+
+
+def _validate_job(job: tuple) -> Result:
+    path, options, shared = job
+    return validate_workbook(path, options, shared)
+
+
+def _write_job(job: tuple) -> tuple:
+    """In a worker: render and write one workbook's documents against its part of the manifest."""
+    global _WORKER_TEMPLATES
+    result, folder, root, files, keys = job
+    if _WORKER_TEMPLATES is None:
+        _WORKER_TEMPLATES = load_templates(fields=forms.FIELDS)
+    manifest = Manifest.part_of(root, files, keys)
+    docs = write_documents(result, folder, root, _WORKER_TEMPLATES, manifest)
+    return docs, manifest.files, manifest.keys, result.findings
 
 
 def _council_of(book: Book) -> dict[str, Council]:

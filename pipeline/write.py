@@ -93,6 +93,20 @@ class Manifest:
         except (OSError, ValueError, AttributeError, TypeError):
             self.files, self.keys = {}, {}
 
+    @classmethod
+    def part_of(cls, root: Path, files: dict[str, str], keys: dict[str, str]) -> Manifest:
+        """A manifest over one folder's entries, for a worker process (the parent merges and saves)."""
+        m = cls.__new__(cls)
+        m.root, m.path, m.files, m.keys = root, root / MANIFEST, dict(files), dict(keys)
+        return m
+
+    def part(self, folder: str) -> tuple[dict[str, str], dict[str, str]]:
+        prefix = folder + "/"
+        return (
+            {k: v for k, v in self.files.items() if k.startswith(prefix)},
+            {k: v for k, v in self.keys.items() if k.startswith(prefix)},
+        )
+
     def save(self) -> None:
         data = {"files": dict(sorted(self.files.items())), "keys": dict(sorted(self.keys.items()))}
         atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))

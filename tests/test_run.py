@@ -349,3 +349,47 @@ def test_outputs_get_the_usual_permissions(tmp_path):
     os.umask(mask)
     for p in [out / "検証結果.json", *out.rglob("*.docx"), *out.rglob("*.xlsx")]:
         assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask, p
+
+
+def _four_stations(tmp_path) -> Path:
+    inp = tmp_path / "in"
+    for i in range(4):
+        sheets = baseline()
+        sheets["署"][0]["値"] = f"第{i}警察署"
+        if i == 2:
+            sheets["委員"][10]["公職"] = "市議会議員"
+        write_book(inp / f"署{i}.xlsx", sheets)
+    return inp
+
+
+def test_parallel_run_equals_the_sequential_one(tmp_path, monkeypatch):
+    import pipeline.run as run_mod
+
+    inp = _four_stations(tmp_path)
+    assert reports(inp, tmp_path / "par") == 1  # 4 workbooks: the process pool is used
+    monkeypatch.setattr(run_mod, "PARALLEL_MIN", 10**6)
+    assert reports(inp, tmp_path / "seq") == 1
+    assert tree_hashes(tmp_path / "par") == tree_hashes(tmp_path / "seq")
+    assert load_json(tmp_path / "par") == load_json(tmp_path / "seq")
+    manifests = [json.loads((tmp_path / d / ".manifest.json").read_text("utf-8")) for d in ("par", "seq")]
+    assert manifests[0] == manifests[1] and len(manifests[0]["files"]) == 4 * 25 - 2
+
+
+def test_parallel_run_keeps_hand_edits_and_reports_write_failures(tmp_path):
+    inp, out = _four_stations(tmp_path), tmp_path / "out"
+    reports(inp, out)
+    edited = sorted((out / "第1警察署" / "委嘱状").glob("*.docx"))[0]
+    doc = Document(edited)
+    doc.paragraphs[1].runs[0].text = "手で直した"
+    doc.save(edited)
+    locked = sorted((out / "第3警察署" / "開催結果報告書").glob("*.docx"))[0]
+    locked.unlink()
+    locked.mkdir()
+    before = edited.read_bytes()
+    assert reports(inp, out) == 1
+    assert edited.read_bytes() == before
+    docs = {d["path"]: d for w in load_json(out)["workbooks"] for d in w["documents"]}
+    assert docs[str(edited.relative_to(out))]["status"] == "kept-edited"
+    assert docs[str(locked.relative_to(out))]["blocked_by"] == ["write-failed"]
+    findings = [f["rule"] for w in load_json(out)["workbooks"] if w["station"] == "第3警察署" for f in w["findings"]]
+    assert findings == ["write-failed"]
