@@ -4,4 +4,6 @@ import sys
 
 from .cli import main
 
-sys.exit(main())
+# The guard matters: process-pool workers started with "spawn" import this module as __mp_main__.
+if __name__ == "__main__":
+    sys.exit(main())

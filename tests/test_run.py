@@ -393,3 +393,28 @@ def test_parallel_run_keeps_hand_edits_and_reports_write_failures(tmp_path):
     assert docs[str(locked.relative_to(out))]["blocked_by"] == ["write-failed"]
     findings = [f["rule"] for w in load_json(out)["workbooks"] if w["station"] == "第3警察署" for f in w["findings"]]
     assert findings == ["write-failed"]
+
+
+def test_spawned_workers_do_not_rerun_the_cli():
+    """A "spawn" worker imports the main module as __mp_main__: that must not start another run."""
+    import runpy
+
+    runpy.run_module("pipeline", run_name="__mp_main__")  # would raise SystemExit without the guard
+
+
+def test_spawn_pool_from_the_command_line(tmp_path):
+    """The pool path as `python -m pipeline` runs it, with the spawn start method forced."""
+    import subprocess
+    import sys
+
+    inp = _four_stations(tmp_path)
+    code = (
+        "import sys, multiprocessing as mp, pipeline.run as r;"
+        "r.mp.get_all_start_methods = lambda: ['spawn'];"
+        "from pipeline.cli import main;"
+        f"sys.exit(main(['reports', '--input', r'{inp}', '--output', r'{tmp_path / 'out'}', '--as-of', '{AS_OF}']))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SAMPLES.parent)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(list((tmp_path / "out").rglob("*.docx"))) == 4 * 25 - 2
