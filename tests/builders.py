@@ -115,3 +115,15 @@ def cell_of(sheets: dict, sheet: str, index: int, column: str, header_row: int =
     for r in sheets[sheet]:
         headers += [k for k in r if k not in headers]
     return f"{get_column_letter(headers.index(column) + 1)}{header_row + 1 + index}"
+
+
+def merge_council_ids(path: Path) -> None:
+    """Merge the 委員 sheet's 協議会ID cells down (A2:A21), the way clerks group members by council."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb["委員"]
+    for r in range(3, 22):
+        ws.cell(r, 1).value = None
+    ws.merge_cells("A2:A21")
+    wb.save(path)

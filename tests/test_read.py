@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from pipeline.read import read_workbook
 from pipeline.validate import Options, validate_workbook
-from tests.builders import AS_OF, D, baseline, write_book
+from tests.builders import AS_OF, D, baseline, merge_council_ids, write_book
 
 
 def _validate(path):
@@ -324,12 +324,7 @@ def test_merged_cells_read_as_their_anchor(tmp_path):
     """One 協議会ID merged down beside all its members, as clerks lay such lists out."""
     sheets = baseline()
     path = write_book(tmp_path / "b.xlsx", sheets)
-    wb = load_workbook(path)
-    ws = wb["委員"]
-    for r in range(3, 22):
-        ws.cell(r, 1).value = None
-    ws.merge_cells("A2:A21")
-    wb.save(path)
+    merge_council_ids(path)
     r = _validate(path)
     assert r.findings == []
     assert {m.council_id for m in r.book.members} == {"C1"}

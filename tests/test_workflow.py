@@ -14,7 +14,7 @@ from pipeline.cli import main
 from pipeline.template_xlsx import write_template
 from pipeline.validate import Options, validate_workbook
 from pipeline.watch import watch
-from tests.builders import AS_OF, baseline, write_book
+from tests.builders import AS_OF, baseline, merge_council_ids, write_book
 
 AS_OF_S = AS_OF.isoformat()
 
@@ -220,12 +220,7 @@ def test_findings_inside_merged_cells_are_shown_on_the_anchor(tmp_path):
     for rec in sheets["委員"]:
         rec["協議会ID"] = "C9"  # unknown: every member row gets a finding
     src = write_book(tmp_path / "in" / "テスト署.xlsx", sheets)
-    wb = load_workbook(src)
-    ws = wb["委員"]
-    for r in range(3, 22):
-        ws.cell(r, 1).value = None
-    ws.merge_cells("A2:A21")
-    wb.save(src)
+    merge_council_ids(src)
     out = tmp_path / "out"
     assert main(["check", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S]) == 1
     copy = load_workbook(out / "テスト警察署" / ANNOTATED)
