@@ -227,3 +227,23 @@ def test_findings_inside_merged_cells_are_shown_on_the_anchor(tmp_path):
     anchor = copy["委員"]["A2"]
     assert anchor.fill.fgColor.rgb.endswith("FFC7CE")
     assert anchor.comment.text.count("unknown-ref") == 20
+
+
+def test_watch_waits_until_a_copy_has_finished(tmp_path):
+    """A file still growing is not handed over; once its size holds still, it is (once)."""
+    from pipeline.watch import _Pending
+
+    pending = _Pending()
+    path = tmp_path / "大きな署.xlsx"
+    path.write_bytes(b"x" * 10)
+    pending._touch(str(path))
+    time.sleep(0.05)
+    path.write_bytes(b"x" * 20)  # the copy goes on, without a new event yet
+    assert pending.ready(0.01) == []  # size changed since the event: wait again
+    time.sleep(0.05)
+    assert pending.ready(0.01) == [path]
+    assert pending.ready(0.01) == []
+    pending._touch(str(tmp_path / "~$大きな署.xlsx"))
+    pending._touch(str(tmp_path / "メモ.txt"))
+    time.sleep(0.05)
+    assert pending.ready(0.01) == []
