@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera import Check
 
-from .contract import CHOICES, RANKS, Col, SheetSpec
+from .contract import CHOICES, JOB_KINDS, RANKS, Col, SheetSpec
 from .findings import Finding, make_finding
 from .normalize import (
     Invalid,
@@ -73,6 +73,8 @@ _SCHEMAS: dict[str, pa.DataFrameSchema] = {}
 def _choices_text(col: Col) -> str:
     if col.choices == "階級":
         return "・".join(RANKS)
+    if col.choices == "職種等区分":
+        return "・".join(f"{k}{v}" for k, v in JOB_KINDS.items())
     canon = dict.fromkeys(CHOICES[col.choices or col.name].values())
     return "・".join(canon)
 
