@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .contract import LEADER_CATEGORIES
 from .findings import Finding, Severity, make_finding
 from .fmt import wareki, wareki_fy
-from .model import Book, Council, Meeting, Member, add_years, fiscal_year, same_text_key
+from .model import Book, Meeting, Member, add_years, fiscal_year, same_text_key
 
 
 @dataclass
@@ -18,7 +18,9 @@ class Ctx:
     book: Book
     as_of: dt.date
     locate: Callable[[str, int | None, str], dict]  # (canonical sheet, row, column) -> location kwargs
-    present: Callable[[str, int, str], bool]  # whether the raw cell holds anything
+    # Whether the raw cell holds anything: a value that is there but unreadable already has its own
+    # bad-date/bad-number finding, so it is not also reported as missing.
+    present: Callable[[str, int, str], bool]
     long_tenure_years: int = 10
     expiry_days: int = 60
 
@@ -28,13 +30,6 @@ class Ctx:
     def sheet(self, canonical: str) -> str:
         """The sheet's name as the clerk named it (委員名簿 for 委員), for messages."""
         return self.locate(canonical, None, "")["sheet"]
-
-    def councils_by_id(self) -> dict[str, Council]:
-        out: dict[str, Council] = {}
-        for c in self.book.councils:
-            if c.id is not None:
-                out.setdefault(c.id, c)
-        return out
 
     def serving(self, council_id: str | None, day: dt.date) -> list[Member]:
         return [m for m in self.book.members_of(council_id) if m.serving(day)]
@@ -138,7 +133,7 @@ def term_order(ctx: Ctx) -> Iterator[Finding]:
                 f"{_who(m)}の任期満了日（{wareki(m.end)}）が委嘱日（{wareki(m.start)}）より前です。日付を直してください。",
                 **ctx.at("委員", m.row, "任期満了日"),
             )
-    councils = ctx.councils_by_id()
+    councils = ctx.book.councils_by_id()
     for mt in ctx.book.meetings:
         c = councils.get(mt.council_id or "")
         if c and c.established and mt.date and mt.date < c.established:
@@ -162,7 +157,7 @@ def term_order(ctx: Ctx) -> Iterator[Finding]:
 def conditional_required(ctx: Ctx) -> Iterator[Finding]:
     """Values required only in some records: 回次 of a 定例 meeting; 生年月日 or 年齢 of a member."""
     for mt in ctx.book.meetings:
-        if mt.kind == "定例" and mt.round is None and not _raw_present(ctx, "会議", mt.row, "回次"):
+        if mt.kind == "定例" and mt.round is None and not ctx.present("会議", mt.row, "回次"):
             yield make_finding(
                 "required-value",
                 "定例会議の「回次」が空欄です。その年度の第何回目かを数字で入力してください。",
@@ -172,18 +167,13 @@ def conditional_required(ctx: Ctx) -> Iterator[Finding]:
         if (
             m.birth is None
             and m.age is None
-            and not (_raw_present(ctx, "委員", m.row, "生年月日") or _raw_present(ctx, "委員", m.row, "年齢"))
+            and not (ctx.present("委員", m.row, "生年月日") or ctx.present("委員", m.row, "年齢"))
         ):
             yield make_finding(
                 "required-value",
                 f"{_who(m)}の「生年月日」と「年齢」がどちらも空欄です。どちらかを入力してください。",
                 **ctx.at("委員", m.row, "生年月日"),
             )
-
-
-def _raw_present(ctx: Ctx, sheet: str, row: int, column: str) -> bool:
-    # A value that is there but unreadable already has its own bad-date/bad-number finding.
-    return ctx.present(sheet, row, column)
 
 
 # --- 要綱 rules ----------------------------------------------------------------------
@@ -206,7 +196,7 @@ def public_office(ctx: Ctx) -> Iterator[Finding]:
 @check("chair")
 def chair(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
-    for c in ctx.councils_by_id().values():
+    for c in ctx.book.councils_by_id().values():
         members = ctx.book.members_of(c.id)
         chairs = [m for m in members if m.is_chair and m.start and m.end]
         for i, m in enumerate(chairs):
@@ -253,7 +243,7 @@ def manager_designation(ctx: Ctx) -> Iterator[Finding]:
 @check("member-count")
 def member_count(ctx: Ctx) -> Iterator[Finding]:
     """第6-1「委員の人数は、所管区の実情や交番等の勤務態勢に応じ、連絡協議会ごとにおおむね10人程度を選定するものとする。」"""
-    for c in ctx.councils_by_id().values():
+    for c in ctx.book.councils_by_id().values():
         if c.established and c.established > ctx.as_of:
             continue
         n = len(ctx.serving(c.id, ctx.as_of))
@@ -269,7 +259,7 @@ def member_count(ctx: Ctx) -> Iterator[Finding]:
 def community_leaders(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(2)イ「委員のうちおおむね半数程度は、コミュニティ・リーダーとしての影響力等を考慮し、
     次に掲げる者の中から選定するよう配意すること。(ア)…(エ)」"""
-    for c in ctx.councils_by_id().values():
+    for c in ctx.book.councils_by_id().values():
         serving = ctx.serving(c.id, ctx.as_of)
         if not serving:
             continue
@@ -286,7 +276,7 @@ def community_leaders(ctx: Ctx) -> Iterator[Finding]:
 @check("breadth")
 def breadth(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(2)ア「職業、年齢、性別等を考慮して幅広く選定すること。」（職種等連絡協議会は第5-2により「その目的等に即して」と読み替え）"""
-    for c in ctx.councils_by_id().values():
+    for c in ctx.book.councils_by_id().values():
         if c.kind == "職種等":
             continue
         serving = ctx.serving(c.id, ctx.as_of)
@@ -406,7 +396,7 @@ def _service_start(ctx: Ctx, m: Member) -> dt.date | None:
 @check("regular-meeting")
 def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
     """第7-2(1)「定例会議は、年1回以上開催するものとする。」"""
-    for c in ctx.councils_by_id().values():
+    for c in ctx.book.councils_by_id().values():
         if not c.established:
             continue
         held = {
@@ -525,7 +515,7 @@ def kind_details(ctx: Ctx) -> Iterator[Finding]:
                 f"{c.kind}連絡協議会には「設置理由」が必要です（設置報告書の「協議会種別（設置理由）」に印字します）。",
                 **ctx.at("協議会", c.row, "設置理由"),
             )
-        if c.kind == "職種等" and not c.job_kind and not _raw_present(ctx, "協議会", c.row, "職種等区分"):
+        if c.kind == "職種等" and not c.job_kind and not ctx.present("協議会", c.row, "職種等区分"):
             yield make_finding(
                 "kind-details",
                 "職種等連絡協議会には「職種等区分」（第5-1の(1)～(5)：団地等・繁華街等・外国人・女性・その他）が必要です。",

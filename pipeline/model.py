@@ -166,5 +166,13 @@ class Book:
     opinions: list[Opinion] = field(default_factory=list)
     elections: list[Election] = field(default_factory=list)
 
+    def councils_by_id(self) -> dict[str, Council]:
+        """Each 協議会ID once, its first row (a duplicate ID is a finding of its own)."""
+        out: dict[str, Council] = {}
+        for c in self.councils:
+            if c.id is not None:
+                out.setdefault(c.id, c)
+        return out
+
     def members_of(self, council_id: str | None) -> list[Member]:
         return [m for m in self.members if m.council_id == council_id]

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import forms
 from .contract import ELECTION_BOOK
 from .findings import Finding, Severity, make_finding
-from .model import Book, Council, Member
+from .model import Council, Member
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, validate_workbook
 from .write import Manifest, Names, sha256, write_json
@@ -185,14 +185,6 @@ def _write_job(job: tuple) -> tuple:
     return docs, manifest.files, manifest.keys, result.findings
 
 
-def _council_of(book: Book) -> dict[str, Council]:
-    out: dict[str, Council] = {}
-    for c in book.councils:
-        if c.id is not None:
-            out.setdefault(c.id, c)
-    return out
-
-
 def _commission_stem(c: Council | None, m: Member) -> str:
     day = m.start.strftime("%Y%m%d") if m.start else f"行{m.row}"
     return f"{c.name if c and c.name else '協議会不明'}_{m.name or f'行{m.row}'}_{day}"
@@ -202,7 +194,7 @@ def plan_documents(result: Result, folder: str) -> list[tuple[Document, Callable
     """Every document the workbook calls for, with its context builder, or blocked with its rule ids."""
     book = result.book
     blockers = result.blockers()
-    councils = _council_of(book)
+    councils = book.councils_by_id()
     names = Names()
     station = book.station
     plans: list[tuple[Document, Callable[[], dict] | None, str]] = []
