@@ -57,8 +57,15 @@ def _unreadable(path: Path, why: str) -> WorkbookUnreadable:
     return WorkbookUnreadable(make_finding("file-unreadable", f"「{path.name}」を開けません。{why}"))
 
 
-def _check_container(path: Path) -> bool:
-    """Reject what is not a sane .xlsx zip before openpyxl sees it; return whether it has formulas."""
+Merges = dict[str, list[tuple[int, int, int, int]]]  # worksheet part -> merged ranges
+
+
+def _check_container(path: Path) -> tuple[bool, Merges]:
+    """Reject what is not a sane .xlsx zip before openpyxl sees it.
+
+    Returns whether any sheet has formulas, and each sheet's merged ranges (read-only worksheets do not
+    expose them), gathered in the same single pass over the XML parts.
+    """
     try:
         head = path.read_bytes()[:8]
     except OSError as e:
@@ -86,6 +93,7 @@ def _check_container(path: Path) -> bool:
             if "xl/workbook.xml" not in names:
                 raise _unreadable(path, "Excelブックの形式ではありません。Excelで.xlsx形式で保存し直してください。")
             has_formula = False
+            merges: Merges = {}
             for i in infos:
                 if not i.filename.endswith((".xml", ".rels")):
                     continue
@@ -96,11 +104,11 @@ def _check_container(path: Path) -> bool:
                         path,
                         "Excelが作らない不正な内容（XMLの実体宣言）が含まれています。Excelで開いて保存し直してください。",
                     )
-                if i.filename.startswith("xl/worksheets/") and (
-                    b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data
-                ):
-                    has_formula = True
-            return has_formula
+                if i.filename.startswith("xl/worksheets/"):
+                    if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
+                        has_formula = True
+                    merges[i.filename] = _merged_ranges(data)
+            return has_formula, merges
     except zipfile.BadZipFile:
         raise _unreadable(path, "ファイルが壊れています。Excelで開き、.xlsx形式で保存し直してください。") from None
 
@@ -134,7 +142,7 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
 
 
 def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
-    has_formula = _check_container(path)
+    has_formula, merges = _check_container(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for damaged files
@@ -169,7 +177,7 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             except Exception as e:
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
             bad_cells = _formula_cells(rows, frows)
-            _fill_merged(rows, _merged_ranges(path, wb[actual]))
+            _fill_merged(rows, merges.get(getattr(wb[actual], "_worksheet_path", ""), []))
             if spec.key_value:
                 book.tables[spec.name] = _key_value_table(spec, actual, rows)
             else:
@@ -205,19 +213,11 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _merged_ranges(path: Path, ws) -> list[tuple[int, int, int, int]]:
-    """Merged ranges (min_row, min_col, max_row, max_col); read-only worksheets do not expose them."""
-    member = getattr(ws, "_worksheet_path", None)
-    if not member:
-        return []
-    try:
-        with zipfile.ZipFile(path) as z:
-            data = z.read(member)
-    except (KeyError, OSError, zipfile.BadZipFile):
-        return []
+def _merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
+    """Merged ranges of one sheet's XML as (min_row, min_col, max_row, max_col)."""
     return [
         (int(r1), column_index_from_string(c1.decode()), int(r2), column_index_from_string(c2.decode()))
-        for c1, r1, c2, r2 in _MERGE_RE.findall(data)
+        for c1, r1, c2, r2 in _MERGE_RE.findall(sheet_xml)
     ]
 
 
