@@ -267,7 +267,8 @@ def _key_value_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> RawTable
     letters: dict[str, str] = {}
     down = sum(1 for row in rows if row and not is_blank(row[0]) and header_key(row[0]) in amap)
     across = max((sum(1 for v in row if not is_blank(v) and header_key(v) in amap) for row in rows), default=0)
-    for r, row in enumerate(rows if across < 2 or across <= down else [], start=1):
+    laid_across = across >= 2 and across > down
+    for r, row in enumerate([] if laid_across else rows, start=1):
         if not row or is_blank(row[0]):
             continue
         canon = amap.get(header_key(row[0]))
