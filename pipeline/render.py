@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from importlib import resources
 from pathlib import Path
 
 from docxtpl import DocxTemplate
@@ -13,7 +14,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from . import fmt
 from .zipfix import Member, pack, read_zip
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates_docx"
+
+def template_dir() -> Path:
+    """The templates shipped with the package (the repository's templates_docx/, mapped into the wheel)."""
+    return Path(str(resources.files("pipeline.templates_docx")))
+
+
+TEMPLATE_DIR = template_dir()
 FORMS = {"委嘱状": "委嘱状.docx", "設置報告書": "設置報告書.docx", "開催結果報告書": "開催結果報告書.docx"}
 
 

@@ -1,0 +1,1 @@
+"""Runtime files shipped inside the package (fontconfig alias for the PDF step)."""
