@@ -18,8 +18,9 @@ from docxtpl import DocxTemplate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.plan import plan_documents  # noqa: E402
 from pipeline.render import FORMS, TEMPLATE_DIR, make_env  # noqa: E402
-from pipeline.run import PARALLEL_MIN, plan_documents  # noqa: E402
+from pipeline.run import PARALLEL_MIN  # noqa: E402
 from pipeline.validate import Options, validate_workbook  # noqa: E402
 from scripts.samplegen import CouncilPlan, plan_rows, write_workbook  # noqa: E402
 
@@ -101,9 +102,9 @@ def contexts(inp: Path) -> list[tuple[str, dict]]:
     out = []
     for path in sorted(inp.glob("*.xlsx")):
         result = validate_workbook(path, Options(as_of=AS_OF))
-        for _doc, build, form in plan_documents(result, "x"):
-            if build is not None:
-                out.append((form, build()))
+        for plan in plan_documents(result.book, result.findings, result.canon, "x"):
+            if plan.build is not None:
+                out.append((plan.document.form, plan.build()))
     return out
 
 

@@ -108,14 +108,14 @@ def write_annotated(report, output: Path) -> tuple[list[Path], list[str]]:
         if r.unreadable or r.book is None or not wr.folder:
             continue
         rel = f"{wr.folder}/{ANNOTATED}"
-        findings = json.dumps([f.to_json() for f in r.findings], ensure_ascii=False)
+        findings = json.dumps([f.to_json() for f in wr.findings], ensure_ascii=False)
         key = sha256(r.path.read_bytes() + findings.encode())
         path = output / rel
         if manifest.keys.get(rel) == key and path.exists():
             written.append(path)
             continue
         try:
-            data = annotate_book(r.path, r.findings)
+            data = annotate_book(r.path, wr.findings)
         except Exception as e:  # an exotic feature openpyxl cannot copy must not stop the run
             failed.append(
                 f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"

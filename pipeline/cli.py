@@ -12,9 +12,9 @@ from pathlib import Path
 
 from .contract import ELECTION_BOOK
 from .findings import Severity
+from .normalize import parse_date
 from .render import TemplateProblem
-from .run import RunReport, run, write_report
-from .validate import Options
+from .run import RunFailed, RunOptions, RunReport, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -29,21 +29,24 @@ class Parser(argparse.ArgumentParser):
 
 
 def _date(s: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日付は YYYY-MM-DD の形で指定してください: {s}") from None
+    """--as-of accepts what a date cell accepts: 2026-11-27, 令和8年11月27日, R8.11.27."""
+    d = parse_date(s)
+    if not isinstance(d, dt.date):
+        raise argparse.ArgumentTypeError(
+            f"基準日「{s}」を日付として読めません（例: 2026-11-27、令和8年11月27日、R8.11.27）"
+        )
+    return d
 
 
 def build_parser() -> Parser:
-    p = Parser(prog="pipeline", description="交番・駐在所連絡協議会 帳票パイプライン")
+    p = Parser(prog="kobankyo", description="交番・駐在所連絡協議会 帳票パイプライン")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def common(sp, output=True):
         sp.add_argument("--input", type=Path, default=Path("input_samples"), help="ブックを置いたフォルダ")
         if output:
             sp.add_argument("--output", type=Path, default=Path("output"), help="結果を書き出すフォルダ")
-        sp.add_argument("--as-of", type=_date, default=None, help="基準日 YYYY-MM-DD（既定：今日）")
+        sp.add_argument("--as-of", type=_date, default=None, help="基準日 2026-11-27 / 令和8年11月27日（既定：今日）")
         sp.add_argument("--long-tenure-years", type=int, default=10, help="長期在任とみなす年数（既定：10）")
 
     r = sub.add_parser("reports", help="検証して様式第1～3号のWordファイルを作る")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except ArgError as e:
         print(f"コマンドの指定が正しくありません: {e}", file=sys.stderr)
-        print("使い方: python -m pipeline {reports|check|template|watch} --help", file=sys.stderr)
+        print("使い方: kobankyo {reports|check|template|watch} --help", file=sys.stderr)
         return EXIT_FAILED
     try:
         if args.command == "template":
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             return cmd_watch(args)
         return cmd_run(args, documents=args.command == "reports")
-    except TemplateProblem as e:
+    except (TemplateProblem, RunFailed) as e:
         print(f"中止しました: {e}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -82,56 +85,43 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _options(args) -> Options:
-    return Options(as_of=args.as_of or dt.date.today(), strict=args.strict, long_tenure_years=args.long_tenure_years)
+def _options(args, *, documents: bool, only: list[Path] | None = None) -> RunOptions:
+    return RunOptions(
+        as_of=args.as_of or dt.date.today(),
+        strict=args.strict,
+        long_tenure_years=args.long_tenure_years,
+        documents=documents,
+        pdf=documents and getattr(args, "pdf", False),
+        only=only,
+    )
 
 
 def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: bool = False) -> int:
-    if not args.input.is_dir():
-        print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
-        return EXIT_FAILED
-    try:
-        args.output.mkdir(parents=True, exist_ok=True)
-        probe = args.output / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        print(f"出力フォルダ「{args.output}」に書き込めません（{e.strerror}）。", file=sys.stderr)
-        return EXIT_FAILED
     started = time.monotonic()
     progress = None if brief else _progress(started)
-    report = run(args.input, args.output, _options(args), documents=documents, only=only, progress=progress)
-    annotated, annotate_failed = _annotate(report, args.output)
-    path = write_report(report, args.output, merge=only is not None)
-    pdf_note = _pdf(report, args.output) if documents and getattr(args, "pdf", False) else None
-    if brief:
-        for wr in report.workbooks:
-            if wr.folder is not None or wr.result.unreadable:
-                print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
-        return EXIT_FINDINGS if report.has_errors else EXIT_OK
-    print_report(report, documents)
-    if not any(wr.folder is not None or wr.result.unreadable for wr in report.workbooks):
-        print(f"\n「{args.input}」に警察署のブック（.xlsx / .xlsm）が見つかりませんでした。", file=sys.stderr)
-    print(f"\n検証結果: {path}")
-    for p in annotated:
-        print(f"指摘を書き込んだブック: {p}")
-    for why in annotate_failed:
-        print(why, file=sys.stderr)
-    if pdf_note:
-        print(pdf_note)
+    show = _print_brief if brief else _print_full
+    report = reports(
+        args.input, args.output, _options(args, documents=documents, only=only), progress=progress, on_report=show
+    )
+    if report.pdf_note:
+        print(report.pdf_note)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
-def _annotate(report: RunReport, output: Path) -> tuple[list[Path], list[str]]:
-    from .annotate import write_annotated
+def _print_brief(report: RunReport) -> None:
+    for wr in report.stations:
+        print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
 
-    return write_annotated(report, output)
 
-
-def _pdf(report: RunReport, output: Path) -> str:
-    from .pdf import export_pdfs
-
-    return export_pdfs(report, output)
+def _print_full(report: RunReport) -> None:
+    print_report(report, report.documents)
+    if not report.stations:
+        print(f"\n「{report.input_dir}」に警察署のブック（.xlsx / .xlsm）が見つかりませんでした。", file=sys.stderr)
+    print(f"\n検証結果: {report.json_path}")
+    for p in report.annotated:
+        print(f"指摘を書き込んだブック: {p}")
+    for why in report.annotate_failed:
+        print(why, file=sys.stderr)
 
 
 def _progress(started: float):
@@ -161,24 +151,22 @@ def print_report(report: RunReport, documents: bool) -> None:
     print(f"基準日: {report.as_of.isoformat()}")
     for wr in report.workbooks:
         r = wr.result
-        counts = Counter(f.severity for f in r.findings)
+        counts = Counter(f.severity for f in wr.findings)
         head = f"\n■ {r.file}"
         if r.station:
             head += f"（{r.station}）"
         summary = "、".join(f"{s.label}{counts[s]}件" for s in Severity if counts[s]) or "指摘なし"
         print(f"{head}  {summary}")
-        for f in r.findings:
+        for f in wr.findings:
             where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
             print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
     if documents:
         print("\n文書の作成状況（署ごと）")
         heads = ["作成", "変更なし", "手修正保護", "停止", "エラー", "警告"]
         print("  " + pad("警察署", 20) + " ".join(pad(h, 10, right=True) for h in heads))
-        for wr in report.workbooks:
-            if wr.folder is None and not wr.result.unreadable:
-                continue  # the shared 選挙期間.xlsx has no documents of its own
+        for wr in report.stations:  # the shared 選挙期間.xlsx has no documents of its own
             s = Counter(d.status for d in wr.documents)
-            sev = Counter(f.severity for f in wr.result.findings)
+            sev = Counter(f.severity for f in wr.findings)
             name = wr.result.station or wr.result.file
             counts = [s["written"], s["unchanged"], s["kept-edited"], s["blocked"]]
             counts += [sev[Severity.ERROR], sev[Severity.WARNING]]
@@ -190,7 +178,7 @@ def print_report(report: RunReport, documents: bool) -> None:
 
 def summary_line(wr) -> str:
     """One line per workbook, for watch: what was found and what was written."""
-    sev = Counter(f.severity for f in wr.result.findings)
+    sev = Counter(f.severity for f in wr.findings)
     docs = Counter(d.status for d in wr.documents)
     name = wr.result.file + (f"（{wr.result.station}）" if wr.result.station else "")
     return (

@@ -81,6 +81,7 @@ class Col:
     choices: str | None = None  # key into CHOICES
     must_exist: bool | None = None  # column-missing when absent; defaults to `required`
     help: str = ""
+    field: str = ""  # the model attribute this column fills (model objects are built by this name)
 
     @property
     def needed(self) -> bool:
@@ -105,10 +106,10 @@ MEETING_REF = ("会議番号", "会議No", "会議No.")
 STATION = SheetSpec(
     "署",
     (
-        Col("警察署名", "text", True, help="例：仙台中央警察署"),
-        Col("署長氏名", "text", help="委嘱状の「○○警察署長」の後に印字します"),
-        Col("本部長宛名", "text", help="設置報告書の宛名。空欄なら「宮城県警察本部長」"),
-        Col("委嘱状敬称", "text", help="委嘱状の氏名の後の敬称（例：殿・様）。空欄なら付けません"),
+        Col("警察署名", "text", True, help="例：仙台中央警察署", field="name"),
+        Col("署長氏名", "text", help="委嘱状の「○○警察署長」の後に印字します", field="chief_name"),
+        Col("本部長宛名", "text", help="設置報告書の宛名。空欄なら「宮城県警察本部長」", field="addressee"),
+        Col("委嘱状敬称", "text", help="委嘱状の氏名の後の敬称（例：殿・様）。空欄なら「殿」", field="honorific"),
     ),
     key_value=True,
 )
@@ -116,79 +117,103 @@ STATION = SheetSpec(
 COUNCILS = SheetSpec(
     "協議会",
     (
-        Col("協議会ID", "id", True, ("ID", *COUNCIL_REF), help="ブック内で重複しない番号"),
-        Col("名称", "text", True, ("協議会名",), help="例：一番町交番連絡協議会"),
-        Col("種別", "choice", True, ("協議会種別",), "種別", help="所管区／単位／職種等"),
+        Col("協議会ID", "id", True, ("ID", *COUNCIL_REF), help="ブック内で重複しない番号", field="id"),
+        Col("名称", "text", True, ("協議会名",), help="例：一番町交番連絡協議会", field="name"),
+        Col("種別", "choice", True, ("協議会種別",), "種別", help="所管区／単位／職種等", field="kind"),
         Col(
-            "職種等区分", "choice", False, (), "職種等区分", must_exist=False, help="職種等のとき必須（第5-1(1)～(5)）"
+            "職種等区分",
+            "choice",
+            False,
+            (),
+            "職種等区分",
+            must_exist=False,
+            help="職種等のとき必須（第5-1(1)～(5)）",
+            field="job_kind",
         ),
-        Col("設置理由", "text", False, (), must_exist=False, help="単位・職種等のとき必須"),
-        Col("交番等", "text", True, ("交番・駐在所",), help="交番・駐在所の名称。複数なら「、」で区切る"),
-        Col("交番等区分", "choice", True, (), "交番等区分", help="交番／駐在所（単独配置）／駐在所（複数配置）"),
-        Col("所管区名", "text", True, ("所管区",), help="開催結果報告書に印字します"),
-        Col("設置日", "date", True, ("設置年月日",), help="例：令和2年4月1日"),
-        Col("運営責任者職名", "text", True, (), help="交番所長／駐在所長／駐在所勤務員"),
-        Col("運営責任者階級", "choice", True, (), "階級", help="巡査～警視"),
-        Col("運営責任者氏名", "text", True),
-        Col("文書番号", "text", False, help="「宮地第　号」の番号。空欄なら手書き用に空けます"),
-        Col("報告日", "date", False, help="設置報告書の日付。空欄なら手書き用に空けます"),
+        Col("設置理由", "text", False, (), must_exist=False, help="単位・職種等のとき必須", field="reason"),
+        Col(
+            "交番等", "text", True, ("交番・駐在所",), help="交番・駐在所の名称。複数なら「、」で区切る", field="posts"
+        ),
+        Col(
+            "交番等区分",
+            "choice",
+            True,
+            (),
+            "交番等区分",
+            help="交番／駐在所（単独配置）／駐在所（複数配置）",
+            field="post_type",
+        ),
+        Col("所管区名", "text", True, ("所管区",), help="開催結果報告書に印字します", field="district"),
+        Col("設置日", "date", True, ("設置年月日",), help="例：令和2年4月1日", field="established"),
+        Col("運営責任者職名", "text", True, (), help="交番所長／駐在所長／駐在所勤務員", field="manager_title"),
+        Col("運営責任者階級", "choice", True, (), "階級", help="巡査～警視", field="manager_rank"),
+        Col("運営責任者氏名", "text", True, field="manager_name"),
+        Col("文書番号", "text", False, help="「宮地第　号」の番号。空欄なら手書き用に空けます", field="doc_no"),
+        Col("報告日", "date", False, help="設置報告書の日付。空欄なら手書き用に空けます", field="report_date"),
     ),
 )
 
 MEMBERS = SheetSpec(
     "委員",
     (
-        Col("協議会ID", "id", True, COUNCIL_REF),
-        Col("氏名", "text", True, ("委員氏名",)),
-        Col("ふりがな", "text", False, ("フリガナ", "よみがな")),
-        Col("性別", "choice", False, (), "性別", help="男／女／その他"),
-        Col("生年月日", "date", False, help="生年月日か年齢のどちらかは必須"),
-        Col("年齢", "count", False, help="生年月日か年齢のどちらかは必須"),
-        Col("職業", "text", False, ("職業・所属",)),
-        Col("役職", "text", True, ("協議会役職",), help="会長／副会長／委員 など"),
-        Col("区分", "choice", True, ("選定区分",), "区分", help="第3-2(2)イ (ア)～(エ) またはその他"),
-        Col("公職", "flag", False, ("公職の有無",), help="空欄・無＝なし。公職にある（なろうとする）ときは記入"),
-        Col("委嘱日", "date", True, ("任期開始日",)),
-        Col("任期満了日", "date", True, ("任期終了日",)),
-        Col("交付日", "date", False, help="委嘱状の日付。空欄なら委嘱日"),
-        Col("初回委嘱日", "date", False, help="最初に委嘱された日。空欄なら委嘱日"),
-        Col("前任者", "text", False, help="欠員の後任のとき前任者の氏名"),
-        Col("任期変更", "text", False, help="承諾を得て任期を変更したときその理由"),
+        Col("協議会ID", "id", True, COUNCIL_REF, field="council_id"),
+        Col("氏名", "text", True, ("委員氏名",), field="name"),
+        Col("ふりがな", "text", False, ("フリガナ", "よみがな"), field="kana"),
+        Col("性別", "choice", False, (), "性別", help="男／女／その他", field="gender"),
+        Col("生年月日", "date", False, help="生年月日か年齢のどちらかは必須", field="birth"),
+        Col("年齢", "count", False, help="生年月日か年齢のどちらかは必須", field="age"),
+        Col("職業", "text", False, ("職業・所属",), field="job"),
+        Col("役職", "text", True, ("協議会役職",), help="会長／副会長／委員 など", field="role"),
+        Col("区分", "choice", True, ("選定区分",), "区分", help="第3-2(2)イ (ア)～(エ) またはその他", field="category"),
+        Col(
+            "公職",
+            "flag",
+            False,
+            ("公職の有無",),
+            help="空欄・無＝なし。公職にある（なろうとする）ときは記入",
+            field="public_office",
+        ),
+        Col("委嘱日", "date", True, ("任期開始日",), field="start"),
+        Col("任期満了日", "date", True, ("任期終了日",), field="end"),
+        Col("交付日", "date", False, help="委嘱状の日付。空欄なら委嘱日", field="issued"),
+        Col("初回委嘱日", "date", False, help="最初に委嘱された日。空欄なら委嘱日", field="first_start"),
+        Col("前任者", "text", False, help="欠員の後任のとき前任者の氏名", field="predecessor"),
+        Col("任期変更", "text", False, help="承諾を得て任期を変更したときその理由", field="term_change"),
     ),
 )
 
 MEETINGS = SheetSpec(
     "会議",
     (
-        Col("会議ID", "id", True, MEETING_REF),
-        Col("協議会ID", "id", True, COUNCIL_REF),
-        Col("会議種別", "choice", True, (), "会議種別", help="定例／臨時"),
-        Col("回次", "count", False, (), must_exist=False, help="定例のとき必須（年度内の第何回か）"),
-        Col("開催日", "date", True),
-        Col("開始時刻", "time", False, help="例：14:00、午後2時"),
-        Col("終了時刻", "time", False),
-        Col("開催場所", "text", True),
-        Col("参加委員数", "count", True),
-        Col("参加警察官数", "count", True),
-        Col("地域幹部数", "count", False, help="参加警察官数の内数"),
-        Col("その他幹部数", "count", False, help="参加警察官数の内数"),
-        Col("委員以外の参加者", "text", False, help="備考に印字します（第7-4）"),
-        Col("テーマ", "text", False, help="第8-1。備考に印字します"),
-        Col("報告日", "date", False, help="開催結果報告書の日付。空欄なら手書き用に空けます"),
-        Col("報告者交番等", "text", True),
-        Col("報告者階級", "choice", True, (), "階級"),
-        Col("報告者氏名", "text", True),
-        Col("報告先", "choice", False, (), "報告先", help="署長（既定）／副署長／次長"),
-        Col("備考", "text", False),
+        Col("会議ID", "id", True, MEETING_REF, field="id"),
+        Col("協議会ID", "id", True, COUNCIL_REF, field="council_id"),
+        Col("会議種別", "choice", True, (), "会議種別", help="定例／臨時", field="kind"),
+        Col("回次", "count", False, (), must_exist=False, help="定例のとき必須（年度内の第何回か）", field="round"),
+        Col("開催日", "date", True, field="date"),
+        Col("開始時刻", "time", False, help="例：14:00、午後2時", field="start_time"),
+        Col("終了時刻", "time", False, field="end_time"),
+        Col("開催場所", "text", True, field="place"),
+        Col("参加委員数", "count", True, field="members_n"),
+        Col("参加警察官数", "count", True, field="officers_n"),
+        Col("地域幹部数", "count", False, help="参加警察官数の内数", field="local_n"),
+        Col("その他幹部数", "count", False, help="参加警察官数の内数", field="other_n"),
+        Col("委員以外の参加者", "text", False, help="備考に印字します（第7-4）", field="outsiders"),
+        Col("テーマ", "text", False, help="第8-1。備考に印字します", field="theme"),
+        Col("報告日", "date", False, help="開催結果報告書の日付。空欄なら手書き用に空けます", field="report_date"),
+        Col("報告者交番等", "text", True, field="reporter_post"),
+        Col("報告者階級", "choice", True, (), "階級", field="reporter_rank"),
+        Col("報告者氏名", "text", True, field="reporter_name"),
+        Col("報告先", "choice", False, (), "報告先", help="署長（既定）／副署長／次長", field="report_to"),
+        Col("備考", "text", False, field="note"),
     ),
 )
 
 OPINIONS = SheetSpec(
     "意見要望",
     (
-        Col("会議ID", "id", True, MEETING_REF),
-        Col("意見・要望", "text", True, ("意見要望", "意見", "要望")),
-        Col("回答", "text", False),
+        Col("会議ID", "id", True, MEETING_REF, field="meeting_id"),
+        Col("意見・要望", "text", True, ("意見要望", "意見", "要望"), field="text"),
+        Col("回答", "text", False, field="answer"),
     ),
     required=False,
 )
@@ -196,9 +221,9 @@ OPINIONS = SheetSpec(
 ELECTIONS = SheetSpec(
     "選挙期間",
     (
-        Col("選挙名", "text", True),
-        Col("告示日", "date", True, ("公示日", "告示日・公示日", "告示日/公示日")),
-        Col("投票日", "date", True),
+        Col("選挙名", "text", True, field="name"),
+        Col("告示日", "date", True, ("公示日", "告示日・公示日", "告示日/公示日"), field="notice"),
+        Col("投票日", "date", True, field="vote"),
     ),
     required=False,
 )

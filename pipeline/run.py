@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import multiprocessing as mp
 import os
@@ -16,31 +17,47 @@ from pathlib import Path
 from . import forms
 from .contract import ELECTION_BOOK
 from .findings import Finding, Severity, make_finding
-from .model import Council, Member
+from .plan import Document, plan_documents
 from .render import FormTemplate, load_templates
-from .validate import Options, Result, read_elections, validate_workbook
+from .validate import Options, Result, read_elections, status_of, validate_workbook
 from .write import Manifest, Names, sha256, write_json
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
 
 
-@dataclass
-class Document:
-    form: str
-    path: str  # relative to the output folder
-    status: str  # written | unchanged | kept-edited | blocked
-    new_path: str | None = None
-    blocked_by: list[str] | None = None
-    source: tuple[str, int] | None = None  # (canonical sheet, row) it was made from
+@dataclass(frozen=True)
+class WriteFailure:
+    """A document the disk refused (full, read-only, locked by Word, path too long): output, not validation."""
 
-    def to_json(self) -> dict:
-        d = {"form": self.form, "path": self.path, "status": self.status}
-        if self.new_path:
-            d["new_path"] = self.new_path
-        if self.blocked_by:
-            d["blocked_by"] = self.blocked_by
-        return d
+    document: Document
+    error: OSError
+
+    def finding(self, canon: dict[str, str]) -> Finding:
+        sheet, row = self.document.source or (None, None)
+        actual = next((a for a, c in canon.items() if c == sheet), sheet)
+        return make_finding("write-failed", write_error_message(self.document.path, self.error), sheet=actual, row=row)
+
+
+def write_error_message(path: str | Path, e: OSError) -> str:
+    """What went wrong with a write, in the clerk's words, naming the path and the real cause."""
+    code = e.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        why = "ディスクの空き容量が足りません。不要なファイルを削除して空きを作ってから、もう一度実行してください。"
+    elif code == errno.EISDIR:
+        why = "同じ名前のフォルダがあります。そのフォルダの名前を変えるか移してから、もう一度実行してください。"
+    elif code == errno.ENAMETOOLONG:
+        why = "パスが長すぎます。出力フォルダをもっと浅い場所（例: C:\\協議会）にしてください。"
+    elif code == errno.EROFS:
+        why = "出力先が読み取り専用です。書き込めるフォルダを --output で指定してください。"
+    elif code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
+        why = (
+            "書き込みが許可されていません。Wordなどで開いている場合は閉じて、"
+            "フォルダが読み取り専用でないことを確かめてから、もう一度実行してください。"
+        )
+    else:
+        why = "もう一度実行してください。続くときはフォルダの状態を確かめてください。"
+    return f"「{path}」を書き込めませんでした（{e.strerror or type(e).__name__}）。{why}"
 
 
 @dataclass
@@ -48,29 +65,64 @@ class WorkbookRun:
     result: Result
     folder: str | None = None
     documents: list[Document] = field(default_factory=list)
+    write_failures: list[WriteFailure] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Validation findings, then what writing the documents ran into."""
+        return self.result.findings + [w.finding(self.result.canon) for w in self.write_failures]
+
+    @property
+    def status(self) -> str:
+        return status_of(self.findings, self.result.unreadable)
 
     def to_json(self) -> dict:
         r = self.result
         return {
             "file": r.file,
             "station": r.station,
-            "status": r.status,
-            "findings": [f.to_json() for f in r.findings],
+            "status": self.status,
+            "findings": [f.to_json() for f in self.findings],
             "documents": [d.to_json() for d in self.documents],
         }
 
 
 @dataclass
+class RunOptions(Options):
+    """Everything one run needs: the validation options, and what to write."""
+
+    documents: bool = True  # False: validate only (`check`)
+    pdf: bool = False
+    only: list[Path] | None = None  # watch: just these workbooks; the JSON keeps the others' entries
+
+
+@dataclass
 class RunReport:
     as_of: dt.date
+    input_dir: Path | None = None
+    output_dir: Path | None = None
     workbooks: list[WorkbookRun] = field(default_factory=list)
+    documents: bool = False  # whether this run wrote documents (reports) or only validated (check)
+    json_path: Path | None = None
+    annotated: list[Path] = field(default_factory=list)
+    annotate_failed: list[str] = field(default_factory=list)
+    pdf_note: str | None = None
 
     @property
     def has_errors(self) -> bool:
-        return any(f.severity == Severity.ERROR for w in self.workbooks for f in w.result.findings)
+        return any(f.severity == Severity.ERROR for w in self.workbooks for f in w.findings)
+
+    @property
+    def stations(self) -> list[WorkbookRun]:
+        """The station workbooks (readable or not), without the shared election list."""
+        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable]
 
     def to_json(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "workbooks": [w.to_json() for w in self.workbooks]}
+
+
+class RunFailed(Exception):
+    """The run itself cannot proceed (no input folder, output not writable): exit code 2, not a finding."""
 
 
 def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
@@ -89,25 +141,68 @@ def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
 Progress = Callable[[str, int, int], None]
 
 
-def run(
+def reports(
     input_dir: Path,
     output_dir: Path,
-    options: Options,
+    options: RunOptions,
     *,
-    documents: bool = True,
-    only: list[Path] | None = None,
+    templates: dict[str, FormTemplate] | None = None,
+    progress: Progress | None = None,
+    on_report: Callable[[RunReport], None] | None = None,
+) -> RunReport:
+    """One whole run: validate, write the documents, 検証結果.json and 検証結果.xlsx, then PDFs when asked.
+
+    on_report is called once the findings and the report files are final, before the (slow) PDF step,
+    so a caller can show them at once. Raises RunFailed or TemplateProblem when the run cannot proceed.
+    """
+    if not input_dir.is_dir():
+        raise RunFailed(
+            f"入力フォルダ「{input_dir}」がありません。ブックを置いたフォルダを --input で指定してください"
+            "（例: kobankyo reports --input . --output 結果）。"
+        )
+    _check_writable(output_dir)
+    report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
+    from .annotate import write_annotated  # openpyxl's writer: only when a run gets this far
+
+    report.annotated, report.annotate_failed = write_annotated(report, output_dir)
+    report.json_path = write_report(report, output_dir, merge=options.only is not None)
+    if on_report:
+        on_report(report)
+    if options.documents and options.pdf:
+        from .pdf import export_pdfs
+
+        report.pdf_note = export_pdfs(report, output_dir)
+    return report
+
+
+def _check_writable(output_dir: Path) -> None:
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise RunFailed(f"出力フォルダ「{output_dir}」に書き込めません（{e.strerror or type(e).__name__}）。") from None
+
+
+def validate_and_write(
+    input_dir: Path,
+    output_dir: Path,
+    options: RunOptions,
+    *,
     templates: dict[str, FormTemplate] | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Validate every workbook in input_dir; with documents=True also write the forms."""
+    """Validate every workbook in input_dir; with options.documents also write the forms."""
+    documents = options.documents
     books, election_path = discover(input_dir)
-    if only is not None:
-        wanted = {p.resolve() for p in only}
+    if options.only is not None:
+        wanted = {p.resolve() for p in options.only}
         books = [b for b in books if b.resolve() in wanted]
-    report = RunReport(options.as_of)
+    report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
     shared: list = []
     if election_path is not None:
-        er = read_elections(election_path)
+        er = read_elections(election_path, options.as_of)
         if er.book:
             shared = er.book.elections
         report.workbooks.append(WorkbookRun(er))
@@ -120,7 +215,7 @@ def run(
     with _pool(len(books), templates) as pool:
         mapper = pool.map if pool else map
         # Phase 1: validate every workbook (in parallel when there are many).
-        jobs = [(p, options, shared) for p in books]
+        jobs = [(p, options.validation(), shared) for p in books]
         runs = []
         for i, result in enumerate(mapper(_validate_job, jobs)):
             if progress:
@@ -138,21 +233,34 @@ def run(
         todo = [wr for wr in runs if wr.result.book and wr.folder]
         if pool is None:
             outcomes = (
-                (write_documents(wr.result, wr.folder, output_dir, checked, manifest), None, None, None) for wr in todo
+                (*write_documents(wr.result, wr.folder, output_dir, checked, manifest, options.strict), None, None)
+                for wr in todo
             )
         else:
-            jobs = [(wr.result, wr.folder, output_dir, *manifest.part(wr.folder)) for wr in todo]
+            jobs = [(wr.result, wr.folder, output_dir, options.strict, *manifest.part(wr.folder)) for wr in todo]
             outcomes = pool.map(_write_job, jobs)
-        for i, (wr, (docs, files, keys, findings)) in enumerate(zip(todo, outcomes, strict=True)):
-            wr.documents = docs
+        for i, (wr, (docs, failures, files, keys)) in enumerate(zip(todo, outcomes, strict=True)):
+            wr.documents, wr.write_failures = docs, failures
             if files is not None:
                 manifest.files.update(files)
                 manifest.keys.update(keys)
-                wr.result.findings = findings  # write failures found in the worker
             manifest.save()  # after every workbook: an interrupted run keeps what it wrote
             if progress:
                 progress(wr.result.file, len(books) + i + 1, steps)
     return report
+
+
+def run(
+    input_dir: Path,
+    output_dir: Path,
+    options: Options,
+    *,
+    documents: bool = True,
+    templates: dict[str, FormTemplate] | None = None,
+) -> RunReport:
+    """Validate and write documents only (no 検証結果 files, no PDFs): for scripts and tests of those stages."""
+    opts = RunOptions(options.as_of, options.strict, options.long_tenure_years, documents=documents)
+    return validate_and_write(input_dir, output_dir, opts, templates=templates)
 
 
 PARALLEL_MIN = 4  # fewer workbooks than this: starting processes costs more than it saves
@@ -177,68 +285,29 @@ def _validate_job(job: tuple) -> Result:
 def _write_job(job: tuple) -> tuple:
     """In a worker: render and write one workbook's documents against its part of the manifest."""
     global _WORKER_TEMPLATES
-    result, folder, root, files, keys = job
+    result, folder, root, strict, files, keys = job
     if _WORKER_TEMPLATES is None:
         _WORKER_TEMPLATES = load_templates(fields=forms.FIELDS)
     manifest = Manifest.part_of(root, files, keys)
-    docs = write_documents(result, folder, root, _WORKER_TEMPLATES, manifest)
-    return docs, manifest.files, manifest.keys, result.findings
-
-
-def _commission_stem(c: Council | None, m: Member) -> str:
-    day = m.start.strftime("%Y%m%d") if m.start else f"行{m.row}"
-    return f"{c.name if c and c.name else '協議会不明'}_{m.name or f'行{m.row}'}_{day}"
-
-
-def plan_documents(result: Result, folder: str) -> list[tuple[Document, Callable[[], dict] | None, str]]:
-    """Every document the workbook calls for, with its context builder, or blocked with its rule ids."""
-    book = result.book
-    blockers = result.blockers()
-    councils = book.councils_by_id()
-    names = Names()
-    station = book.station
-    plans: list[tuple[Document, Callable[[], dict] | None, str]] = []
-
-    def add(form: str, stem: str, blocked: set[str], source: tuple[str, int], build: Callable[[], dict]):
-        rel = names.take(f"{folder}/{form}", stem)
-        if blocked:
-            plans.append((Document(form, rel, "blocked", blocked_by=sorted(blocked), source=source), None, form))
-        else:
-            plans.append((Document(form, rel, "pending", source=source), build, form))
-
-    for m in book.members:
-        c = councils.get(m.council_id or "")
-        blocked = blockers.member(m) | ({"unknown-ref"} if c is None else set())
-        add(
-            "委嘱状", _commission_stem(c, m), blocked, ("委員", m.row), lambda c=c, m=m: forms.commission(station, c, m)
-        )
-    for cid, c in councils.items():
-        members = book.members_of(cid)
-        add(
-            "設置報告書",
-            c.name or f"行{c.row}",
-            blockers.report(cid),
-            ("協議会", c.row),
-            lambda c=c, members=members: forms.establishment(station, c, members),
-        )
-    for mt in book.meetings:
-        c = councils.get(mt.council_id or "")
-        blocked = blockers.meeting(mt) | ({"unknown-ref"} if c is None else set())
-        kind = f"定例{mt.round}" if mt.kind == "定例" and mt.round is not None else (mt.kind or "")
-        day = mt.date.strftime("%Y%m%d") if mt.date else f"行{mt.row}"
-        stem = f"{c.name if c and c.name else '協議会不明'}_{day}_{kind}"
-        add("開催結果報告書", stem, blocked, ("会議", mt.row), lambda c=c, mt=mt: forms.meeting(station, c, mt))
-    return plans
+    docs, failures = write_documents(result, folder, root, _WORKER_TEMPLATES, manifest, strict)
+    return docs, failures, manifest.files, manifest.keys
 
 
 def write_documents(
-    result: Result, folder: str, output_dir: Path, templates: dict[str, FormTemplate], manifest: Manifest
-) -> list[Document]:
-    docs = []
-    for doc, build, form in plan_documents(result, folder):
-        if build is not None:
-            context = build()
-            template = templates[form]
+    result: Result,
+    folder: str,
+    output_dir: Path,
+    templates: dict[str, FormTemplate],
+    manifest: Manifest,
+    strict: bool = False,
+) -> tuple[list[Document], list[WriteFailure]]:
+    """Render and write every unblocked document of one workbook; the disk's refusals come back as data."""
+    docs, failures = [], []
+    for plan in plan_documents(result.book, result.findings, result.canon, folder, strict=strict):
+        doc = plan.document
+        if plan.build is not None:
+            context = plan.build()
+            template = templates[doc.form]
             key = sha256(
                 template.fingerprint.encode() + json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
             )
@@ -246,22 +315,10 @@ def write_documents(
                 doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
             except OSError as e:
                 # A file open in Word (Windows locks it), a full disk: say so, keep going.
-                doc.status, doc.blocked_by = "blocked", ["write-failed"]
-                result.findings.append(_write_failed(result, doc, e))
+                doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]
+                failures.append(WriteFailure(doc, e))
         docs.append(doc)
-    return docs
-
-
-def _write_failed(result: Result, doc: Document, e: OSError) -> Finding:
-    sheet, row = doc.source
-    actual = next((a for a, c in result.canon.items() if c == sheet), sheet)
-    return make_finding(
-        "write-failed",
-        f"文書「{doc.path}」を書き込めませんでした（{e.strerror or type(e).__name__}）。"
-        "Wordで開いている場合は閉じてから、もう一度実行してください。",
-        sheet=actual,
-        row=row,
-    )
+    return docs, failures
 
 
 def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) -> Path:

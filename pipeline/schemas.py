@@ -99,7 +99,9 @@ def message(rule: str, col: Col, raw: object) -> str:
 def validate_table(table: RawTable, typed: pd.DataFrame) -> list[Finding]:
     """Run the sheet's schema lazily and turn every failure case into a located finding."""
     spec = table.spec
-    schema = _SCHEMAS.setdefault(spec.name, schema_for(spec))
+    schema = _SCHEMAS.get(spec.name)
+    if schema is None:  # built once per sheet kind, not per workbook
+        schema = _SCHEMAS[spec.name] = schema_for(spec)
     try:
         schema.validate(typed, lazy=True)
         return []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .checks import Ctx, run_checks, term_order
-from .contract import ELECTIONS
+from .contract import COUNCILS, ELECTIONS, MEETINGS, MEMBERS, OPINIONS, STATION, SheetSpec
 from .findings import Finding, Severity, WorkbookUnreadable, make_finding
 from .model import Book, Council, Election, Meeting, Member, Opinion, Station
 from .normalize import Invalid, is_blank
@@ -26,6 +26,10 @@ class Options:
     strict: bool = False
     long_tenure_years: int = 10
 
+    def validation(self) -> Options:
+        """Just what validating a workbook depends on (a subclass may carry more)."""
+        return Options(self.as_of, self.strict, self.long_tenure_years)
+
 
 @dataclass
 class Result:
@@ -36,7 +40,6 @@ class Result:
     book: Book | None = None
     unreadable: bool = False
     canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
-    strict: bool = False
 
     @property
     def file(self) -> str:
@@ -48,57 +51,17 @@ class Result:
 
     @property
     def status(self) -> str:
-        if self.unreadable:
-            return "unreadable"
-        sev = {f.severity for f in self.findings}
-        if Severity.ERROR in sev:
-            return "errors"
-        return "warnings" if Severity.WARNING in sev else "ok"
-
-    def _blocking(self) -> dict[tuple[str, int | None], set[str]]:
-        out: dict[tuple[str, int | None], set[str]] = defaultdict(set)
-        for f in self.findings:
-            if f.severity == Severity.ERROR or (self.strict and f.severity == Severity.WARNING):
-                out[(self.canon.get(f.sheet or "", f.sheet or ""), f.row)].add(f.rule)
-        return out
-
-    def blockers(self) -> Blockers:
-        return Blockers(self, self._blocking())
+        return status_of(self.findings, self.unreadable)
 
 
-class Blockers:
-    """Which rule ids stop which document (SPEC section 3, 'What an error blocks')."""
-
-    def __init__(self, result: Result, blocking: dict[tuple[str, int | None], set[str]]):
-        self.book = result.book
-        self.at = blocking
-        wb: set[str] = set()
-        for (sheet, row), rules in blocking.items():
-            # Sheet-level errors, and anything on 署 (printed on every form), stop the workbook.
-            if sheet == "署" or (row is None and sheet != ELECTIONS.name):
-                wb |= rules
-        self.workbook = wb | ({"file-unreadable"} if result.unreadable else set())
-
-    def _rows(self, sheet: str, rows: list[int]) -> set[str]:
-        out: set[str] = set()
-        for r in rows:
-            out |= self.at.get((sheet, r), set())
-        return out
-
-    def council(self, council_id: str | None) -> set[str]:
-        rows = [c.row for c in self.book.councils if c.id == council_id]
-        return self.workbook | self._rows("協議会", rows)
-
-    def member(self, m: Member) -> set[str]:
-        return self.council(m.council_id) | self._rows("委員", [m.row])
-
-    def report(self, council_id: str | None) -> set[str]:
-        rows = [m.row for m in self.book.members if m.council_id == council_id]
-        return self.council(council_id) | self._rows("委員", rows)
-
-    def meeting(self, mt: Meeting) -> set[str]:
-        rows = [o.row for o in self.book.opinions if o.meeting_id == mt.id]
-        return self.council(mt.council_id) | self._rows("会議", [mt.row]) | self._rows("意見要望", rows)
+def status_of(findings: list[Finding], unreadable: bool = False) -> str:
+    """The JSON contract's workbook status."""
+    if unreadable:
+        return "unreadable"
+    sev = {f.severity for f in findings}
+    if Severity.ERROR in sev:
+        return "errors"
+    return "warnings" if Severity.WARNING in sev else "ok"
 
 
 def _v(rec: dict, key: str):
@@ -110,55 +73,35 @@ def _records(typed: pd.DataFrame) -> list[tuple[int, dict]]:
     return list(zip(typed.index.tolist(), typed.to_dict("records"), strict=True))
 
 
+def _fields(spec: SheetSpec, rec: dict) -> dict:
+    """Model keyword arguments for one record: each contract column fills the field it declares."""
+    return {c.field: _v(rec, c.name) for c in spec.columns}
+
+
 def build_book(file: str, tables: dict[str, pd.DataFrame], sheets: dict[str, str]) -> Book:
     """Model objects from typed frames; unreadable values are None (their findings are already made)."""
-    st = tables.get("署")
-    s = st.to_dict("records")[0] if st is not None and len(st) else {}
-    station = Station(
-        name=_v(s, "警察署名"),
-        chief_name=_v(s, "署長氏名"),
-        addressee=_v(s, "本部長宛名") or "宮城県警察本部長",
-        honorific=_v(s, "委嘱状敬称") or "",
-    )
+    st = tables.get(STATION.name)
+    s = _fields(STATION, st.to_dict("records")[0] if st is not None and len(st) else {})
+    station = Station(**(s | {"addressee": s["addressee"] or Station.addressee, "honorific": s["honorific"] or ""}))
     book = Book(file, station)
-    for row, r in _records(tables.get("協議会", pd.DataFrame())):
-        book.councils.append(
-            Council(
-                row, _v(r, "協議会ID"), _v(r, "名称"), _v(r, "種別"), _v(r, "職種等区分"), _v(r, "設置理由"),
-                _v(r, "交番等"), _v(r, "交番等区分"), _v(r, "所管区名"), _v(r, "設置日"),
-                _v(r, "運営責任者職名"), _v(r, "運営責任者階級"), _v(r, "運営責任者氏名"),
-                _v(r, "文書番号"), _v(r, "報告日"),
-            )
-        )  # fmt: skip
-    for row, r in _records(tables.get("委員", pd.DataFrame())):
-        book.members.append(
-            Member(
-                row, _v(r, "協議会ID"), _v(r, "氏名"), _v(r, "ふりがな"), _v(r, "性別"), _v(r, "生年月日"),
-                _v(r, "年齢"), _v(r, "職業"), _v(r, "役職"), _v(r, "区分"), _v(r, "公職"), _v(r, "委嘱日"),
-                _v(r, "任期満了日"), _v(r, "交付日"), _v(r, "初回委嘱日"), _v(r, "前任者"), _v(r, "任期変更"),
-            )
-        )  # fmt: skip
-    for row, r in _records(tables.get("意見要望", pd.DataFrame())):
-        book.opinions.append(Opinion(row, _v(r, "会議ID"), _v(r, "意見・要望"), _v(r, "回答")))
+    empty = pd.DataFrame()
+    for row, r in _records(tables.get(COUNCILS.name, empty)):
+        book.councils.append(Council(row=row, **_fields(COUNCILS, r)))
+    for row, r in _records(tables.get(MEMBERS.name, empty)):
+        book.members.append(Member(row=row, **_fields(MEMBERS, r)))
+    for row, r in _records(tables.get(OPINIONS.name, empty)):
+        book.opinions.append(Opinion(row=row, **_fields(OPINIONS, r)))
     by_meeting: dict[str | None, list[Opinion]] = defaultdict(list)
     for o in book.opinions:
         by_meeting[o.meeting_id].append(o)
-    for row, r in _records(tables.get("会議", pd.DataFrame())):
-        mid = _v(r, "会議ID")
-        book.meetings.append(
-            Meeting(
-                row, mid, _v(r, "協議会ID"), _v(r, "会議種別"), _v(r, "回次"), _v(r, "開催日"),
-                _v(r, "開始時刻"), _v(r, "終了時刻"), _v(r, "開催場所"), _v(r, "参加委員数"),
-                _v(r, "参加警察官数"), _v(r, "地域幹部数"), _v(r, "その他幹部数"), _v(r, "委員以外の参加者"),
-                _v(r, "テーマ"), _v(r, "報告日"), _v(r, "報告者交番等"), _v(r, "報告者階級"),
-                _v(r, "報告者氏名"), _v(r, "報告先") or "署長", _v(r, "備考"),
-                tuple(by_meeting.get(mid, ())) if mid is not None else (),
-            )
-        )  # fmt: skip
-    for row, r in _records(tables.get("選挙期間", pd.DataFrame())):
-        book.elections.append(
-            Election(row, sheets.get("選挙期間", "選挙期間"), file, _v(r, "選挙名"), _v(r, "告示日"), _v(r, "投票日"))
-        )
+    for row, r in _records(tables.get(MEETINGS.name, empty)):
+        f = _fields(MEETINGS, r)
+        f["report_to"] = f["report_to"] or "署長"
+        opinions = tuple(by_meeting.get(f["id"], ())) if f["id"] is not None else ()
+        book.meetings.append(Meeting(row=row, **f, opinions=opinions))
+    sheet = sheets.get(ELECTIONS.name, ELECTIONS.name)
+    for row, r in _records(tables.get(ELECTIONS.name, empty)):
+        book.elections.append(Election(row=row, sheet=sheet, source=file, **_fields(ELECTIONS, r)))
     return book
 
 
@@ -218,7 +161,7 @@ def sort_findings(findings: list[Finding], sheet_order: list[str] | None = None)
 
 def validate_workbook(path: Path, options: Options, shared_elections: list[Election] = ()) -> Result:
     """Read and validate one station workbook; never raises for bad input."""
-    result = Result(path, strict=options.strict)
+    result = Result(path)
     try:
         raw = read_workbook(path)
     except WorkbookUnreadable as e:
@@ -238,7 +181,7 @@ def validate_workbook(path: Path, options: Options, shared_elections: list[Elect
     return result
 
 
-def read_elections(path: Path) -> Result:
+def read_elections(path: Path, as_of: dt.date) -> Result:
     """The shared 選挙期間.xlsx that applies to every station in the folder."""
     result = Result(path)
     try:
@@ -256,7 +199,7 @@ def read_elections(path: Path) -> Result:
     result.canon = {t.sheet: name for name, t in raw.tables.items()}
     book = build_book(path.name, typed, {n: t.sheet for n, t in raw.tables.items()})
     locate, present = _locator(raw.tables)
-    ctx = Ctx(book, dt.date.today(), locate, present)
+    ctx = Ctx(book, as_of, locate, present)
     result.findings = sort_findings(findings + list(term_order(ctx)))
     result.book = book
     return result

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -198,7 +200,8 @@ def test_check_writes_findings_but_no_documents(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["reports", "--as-of", "2026/11/27"],
+        ["reports", "--as-of", "2026/13/27"],
+        ["reports", "--as-of", "きのう"],
         ["reports", "--bogus"],
         ["nonsense"],
         [],
@@ -209,6 +212,13 @@ def test_bad_arguments_exit_2_with_a_japanese_message(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err and any("\u3040" <= ch <= "\u30ff" for ch in err)
+
+
+@pytest.mark.parametrize("as_of", ["2026-11-27", "2026/11/27", "令和8年11月27日", "R8.11.27", "２０２６年１１月２７日"])
+def test_as_of_accepts_what_a_date_cell_accepts(as_of, tmp_path):
+    # SPEC section 6: --as-of accepts what the workbook accepts.
+    main(["check", "--input", str(SAMPLES), "--output", str(tmp_path), "--as-of", as_of])
+    assert load_json(tmp_path)["as_of"] == "2026-11-27"
 
 
 def test_unwritable_output_exits_2(tmp_path, capsys):
@@ -294,16 +304,50 @@ def test_write_failure_is_a_finding_not_a_traceback(tmp_path):
     assert reports(inp, out) == 0
     target = sorted((out / "テスト警察署" / "委嘱状").glob("*.docx"))[0]
     target.unlink()
-    target.mkdir()  # stands in for a file Windows keeps locked while Word has it open
+    target.mkdir()  # a real refusal by the file system: a folder where the document should go
     assert reports(inp, out) == 1
     w = load_json(out)["workbooks"][0]
     rel = str(target.relative_to(out))
     doc = next(d for d in w["documents"] if d["path"] == rel)
     assert (doc["status"], doc["blocked_by"]) == ("blocked", ["write-failed"])
     f = next(f for f in w["findings"] if f["rule"] == "write-failed")
-    assert f["sheet"] == "委員" and 2 <= f["row"] <= 21 and "Word" in f["message"] and target.name in f["message"]
+    assert f["sheet"] == "委員" and 2 <= f["row"] <= 21 and target.name in f["message"]
+    assert "同じ名前のフォルダ" in f["message"] and "Word" not in f["message"]  # the real cause, not a guess
     others = [d for d in w["documents"] if d["path"] != rel]
     assert {d["status"] for d in others} == {"unchanged"}
+
+
+@pytest.mark.parametrize(
+    ("code", "says", "not_says"),
+    [
+        (errno.ENOSPC, "空き容量", "Word"),
+        (errno.EACCES, "Word", "空き容量"),
+        (errno.ENAMETOOLONG, "パスが長すぎ", "Word"),
+        (errno.EROFS, "読み取り専用", "空き容量"),
+    ],
+)
+def test_write_errors_name_their_real_cause(tmp_path, monkeypatch, code, says, not_says):
+    import pipeline.write as write_mod
+
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    real = write_mod.atomic_write
+
+    def refuse(path, data):
+        if path.suffix == ".docx" and "委嘱状" in path.parts:
+            raise OSError(code, os.strerror(code), str(path))
+        real(path, data)
+
+    monkeypatch.setattr(write_mod, "atomic_write", refuse)
+    assert reports(inp, out) == 1
+    w = load_json(out)["workbooks"][0]
+    failed = [f for f in w["findings"] if f["rule"] == "write-failed"]
+    blocked = [d for d in w["documents"] if d.get("blocked_by") == ["write-failed"]]
+    assert failed and len(failed) == len(blocked) == sum(d["form"] == "委嘱状" for d in w["documents"])
+    assert all(says in f["message"] and not_says not in f["message"] for f in failed)
+    assert all(d["blocked_at"] == [d["path"]] for d in blocked)
+    # The other forms were written, and the JSON and the annotated copy exist.
+    assert {d["status"] for d in w["documents"] if d["form"] != "委嘱状"} == {"written"}
+    assert (out / "テスト警察署" / "検証結果.xlsx").is_file()
 
 
 def test_xlsm_annotated_copy_is_a_plain_xlsx(tmp_path):
