@@ -20,7 +20,7 @@ from .findings import Finding, Severity, make_finding
 from .plan import Document, plan_documents
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, status_of, validate_workbook
-from .write import Manifest, Names, sha256, write_json
+from .write import MAX_FOLDER, Manifest, Names, sha256, write_json
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
@@ -225,7 +225,7 @@ def validate_and_write(
         folders = Names()
         for wr in runs:
             if wr.result.book:
-                wr.folder = folders.take("", wr.result.station or wr.result.path.stem, "")
+                wr.folder = folders.take("", wr.result.station or wr.result.path.stem, "", MAX_FOLDER)
         report.workbooks.extend(runs)
         if not documents:
             return report

@@ -11,36 +11,63 @@ from collections.abc import Callable
 from pathlib import Path
 
 MANIFEST = ".manifest.json"
-MAX_NAME = 120
+MAX_NAME = 120  # characters of one file name (SPEC section 4)
+MAX_NAME_BYTES = 255  # bytes of one name in UTF-8: the limit of Linux file systems
+# Windows' MAX_PATH is 260 with the drive and the final NUL; an output folder up to 100 characters deep
+# leaves about 158 for the relative path. 150 keeps a margin, and covers the `_新版` sibling and PDFs.
+MAX_REL = 150
+MAX_FOLDER = 40  # a station folder's name: leaves room for the form folder and the document's name
+EDITED_TAG = "_新版"
 _BAD = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+    *(f"{p}{d}" for p in ("COM", "LPT") for d in (*"123456789", "¹", "²", "³")),
+}  # fmt: skip
 
 
-def safe_name(stem: str, suffix: str = "") -> str:
-    """A file or folder name safe on Windows and Linux: no separators, no leading dots, ≤ 120 characters."""
+def _shorten(stem: str, chars: int, suffix: str) -> str:
+    """Cut a stem to fit, ending it with a hash of the whole stem so that two long names stay apart."""
+    tag = "_" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:6]
+    keep = max(1, chars - len(tag))
+    cut = stem[:keep]
+    while len((cut + tag + suffix).encode("utf-8")) > MAX_NAME_BYTES - len(EDITED_TAG.encode("utf-8")):
+        cut = cut[:-1]
+    return cut.rstrip(" .\u3000") + tag
+
+
+def safe_name(stem: str, suffix: str = "", max_chars: int = MAX_NAME) -> str:
+    """A file or folder name valid on Windows and Linux: no separators or control characters, no leading
+    dots, no reserved device name, at most max_chars characters and 255 bytes (room kept for `_新版`).
+
+    Deterministic, and idempotent: a safe name stays as it is.
+    """
     s = _BAD.sub("_", stem.replace("\n", " "))
     s = re.sub(r"\.{2,}", "_", s)
     s = s.strip(" .\u3000") or "_"
-    if s.split(".")[0].upper() in _RESERVED:
+    if s.split(".")[0].rstrip(" ").upper() in _RESERVED:
         s = "_" + s
-    s = s[: MAX_NAME - len(suffix)]
-    return s.rstrip(" .") + suffix
+    limit = max_chars - len(suffix) - len(EDITED_TAG)
+    too_long = len((s + suffix).encode("utf-8")) > MAX_NAME_BYTES - len(EDITED_TAG.encode("utf-8"))
+    if len(s) > limit or too_long:
+        s = _shorten(s, limit, suffix)
+    return s + suffix
 
 
 class Names:
-    """Hands out relative paths, never the same one twice (case-insensitively, as Windows sees them)."""
+    """Hands out relative paths, never the same one twice, also as Windows compares names (ignoring case)."""
 
     def __init__(self) -> None:
         self.used: set[str] = set()
 
-    def take(self, folder: str, stem: str, suffix: str = ".docx") -> str:
+    def take(self, folder: str, stem: str, suffix: str = ".docx", max_chars: int = MAX_NAME) -> str:
+        budget = min(max_chars, MAX_REL - (len(folder) + 1 if folder else 0))
         n = 1
         while True:
             tail = "" if n == 1 else f"_{n}"  # kept even when a long stem has to be shortened
-            name = safe_name(safe_name(stem)[: MAX_NAME - len(suffix) - len(tail)] + tail, suffix)
+            name = safe_name(safe_name(stem, suffix, budget - len(tail))[: -len(suffix) or None] + tail, suffix, budget)
             rel = f"{folder}/{name}" if folder else name
-            if rel.lower() not in self.used:
-                self.used.add(rel.lower())
+            if rel.casefold() not in self.used:
+                self.used.add(rel.casefold())
                 return rel
             n += 1
 
@@ -140,7 +167,7 @@ class Manifest:
 
 def edited_sibling(rel: str) -> str:
     p = Path(rel)
-    return str(p.with_name(f"{p.stem}_新版{p.suffix}"))
+    return p.with_name(f"{p.stem}{EDITED_TAG}{p.suffix}").as_posix()
 
 
 def write_json(path: Path, obj: object) -> None:
