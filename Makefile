@@ -8,15 +8,15 @@ OUTPUT ?= output
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help reports check test template watch bench lint format templates samples docs-png clean
+.PHONY: help reports check test template watch bench lint format templates samples docs-png wheel-test clean
 
 help: ## このヘルプ / list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 reports: $(STAMP) ## 検証して様式第1～3号を作る (INPUT=… OUTPUT=… ARGS="--as-of 2026-11-27 --pdf")
@@ -37,7 +37,10 @@ test: $(STAMP) ## run the test suite
 bench: $(STAMP) ## benchmark: pipeline vs plain docxtpl loop on a synthetic prefecture
 	$(BIN)/python -m bench.run
 
-lint: $(STAMP) ## ruff lint + format check
+wheel-test: $(STAMP) ## build the wheel, install it outside the repository, run kobankyo from another folder
+	bash scripts/wheel_smoke.sh
+
+lint: $(STAMP) ## ruff lint + format check (T20: only pipeline/cli.py prints)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
