@@ -40,15 +40,15 @@ def weekday(d: dt.date) -> str:
 
 
 def time_ja(t: dt.time | None) -> str:
-    """14:00 -> 午後2時00分; 0:30 -> 午前0時30分; 12:15 -> 午後0時15分."""
+    """As 公用文 writes times: 14:00 -> 午後2時; 15:30 -> 午後3時30分; 9:05 -> 午前9時5分; 12:15 -> 午後0時15分."""
     if t is None:
         return ""
     half = "午前" if t.hour < 12 else "午後"
-    return f"{half}{t.hour % 12}時{t.minute:02d}分"
+    return f"{half}{t.hour % 12}時" + (f"{t.minute}分" if t.minute else "")
 
 
 def meeting_when(d: dt.date, start: dt.time | None, end: dt.time | None) -> str:
-    """令和2年3月5日（木）午後2時00分から午後3時30分まで."""
+    """令和2年3月5日（木）午後2時から午後3時30分まで."""
     s = wareki(d) + weekday(d)
     s += f"{time_ja(start)}から" if start else "　　時　　分から"
     s += f"{time_ja(end)}まで" if end else "　　時　　分まで"

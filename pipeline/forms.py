@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import unicodedata
 
 from . import fmt
 from .contract import KINDS
@@ -17,19 +19,52 @@ FIELDS: dict[str, set[str]] = {
     "開催結果報告書": {
         "addressee", "report_date", "reporter_post", "reporter_rank", "reporter_name", "district",
         "council_name", "when", "place", "members_n", "officers_n", "local_n", "other_n",
-        "regular_mark", "round", "extra_mark", "opinions", "note",
+        "regular_mark", "round", "extra_mark", "opinions", "annex", "note",
     },
 }  # fmt: skip
 
 HAND = "　　　"  # left blank for hand entry
 ROLE_ORDER = {"会長": 0, "副会長": 1}
+HONORIFIC = "殿"  # 委嘱状: when the workbook gives none; the template puts one full-width space before it
+
+# 様式第3号 fits on one page with up to 5 opinions of up to 60 characters, answers alike (SPEC 5).
+# Measured in printed lines: an opinion cell (65 mm, 10.5 pt) holds 16 characters a line; a value
+# cell of the upper rows (130 mm, 12 pt) 29; the 備考 row has room for 3 lines before it grows.
+INLINE_OPINIONS = 5
+OPINION_CHARS = 16
+OPINION_LINES = 20  # 5 opinions x 4 lines (60 characters)
+VALUE_CHARS = 29
+NOTE_LINES = 3
+
+
+def text_lines(s: str, per_line: int) -> int:
+    """Printed lines of s in a cell that holds per_line full-width characters (half-width count half)."""
+    total = 0
+    for seg in s.split("\n"):
+        width = sum(1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5 for ch in seg)
+        total += max(1, math.ceil(width / per_line))
+    return total
+
+
+def opinions_fit(opinions: list[dict], upper: list[str], note: str) -> bool:
+    """Whether the opinions fit in the form itself; otherwise they go to a 別紙.
+
+    Extra lines taken by long values above (所管区名, 協議会名, 開催場所) or by a long 備考 come out
+    of the opinions' share of the page (12 pt lines are taller than 10.5 pt ones: 17 against 14 pt).
+    """
+    if len(opinions) > INLINE_OPINIONS:
+        return False
+    used = sum(max(text_lines(o["text"], OPINION_CHARS), text_lines(o["answer"], OPINION_CHARS)) for o in opinions)
+    extra = sum(text_lines(v, VALUE_CHARS) - 1 for v in upper)
+    extra += max(0, text_lines(note, VALUE_CHARS) - NOTE_LINES)
+    return used + math.ceil(extra * 17 / 14) <= OPINION_LINES
 
 
 def commission(station: Station, council: Council, m: Member) -> dict:
     """別記様式第1号 委嘱状."""
     return {
         "name": m.name,
-        "honorific": station.honorific,
+        "honorific": (station.honorific or "").strip(" 　") or HONORIFIC,
         "council_name": council.name,
         "start": fmt.wareki(m.start, fmt.BLANK_DATE),
         "end": fmt.wareki(m.end, fmt.BLANK_DATE),
@@ -92,8 +127,10 @@ def meeting(station: Station, council: Council, mt: Meeting) -> dict:
         note.append(mt.note)
     if mt.outsiders:
         note.append(f"（委員以外の参加者：{mt.outsiders}）")
-    opinions = [{"text": o.text or "", "answer": o.answer or ""} for o in mt.opinions]
+    opinions = [{"text": fmt.text(o.text), "answer": fmt.text(o.answer)} for o in mt.opinions]
     regular = mt.kind == "定例"
+    upper = [fmt.text(council.district), fmt.text(council.name), fmt.text(mt.place)]
+    annex = not opinions_fit(opinions, upper, "\n".join(note))
     return {
         "addressee": f"{station.name}{to}",
         "report_date": fmt.wareki(mt.report_date, fmt.BLANK_DATE),
@@ -113,5 +150,7 @@ def meeting(station: Station, council: Council, mt: Meeting) -> dict:
         "extra_mark": fmt.mark(mt.kind == "臨時"),
         # One empty row when nothing was recorded, so the form keeps a row to write in.
         "opinions": opinions or [{"text": "", "answer": ""}],
+        # True: 開催状況 prints 「別紙のとおり」 and every opinion goes to a 別紙 after the form.
+        "annex": annex,
         "note": "\n".join(note),
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
+from importlib import resources
 from pathlib import Path
 
 from .write import atomic_write
@@ -25,8 +27,44 @@ class PdfUnavailable(Exception):
     pass
 
 
+SYSTEM_FONTS_CONF = ("/etc/fonts/fonts.conf", "/usr/local/etc/fonts/fonts.conf", "/opt/homebrew/etc/fonts/fonts.conf")
+
+
 def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """LibreOffice: $LIBREOFFICE or $SOFFICE, then PATH, then (Windows) its usual install folders."""
+    for var in ("LIBREOFFICE", "SOFFICE"):
+        exe = os.environ.get(var)
+        if exe and Path(exe).is_file():
+            return exe
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    if os.name == "nt":
+        for var in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)"):
+            base = os.environ.get(var)
+            if base:
+                exe = Path(base) / "LibreOffice" / "program" / "soffice.exe"
+                if exe.is_file():
+                    return str(exe)
+    return None
+
+
+def fontconfig_file(work: Path) -> Path:
+    """A fontconfig file for LibreOffice: the system's configuration plus the package's ＭＳ 明朝 → IPA明朝 alias."""
+    alias = Path(str(resources.files("pipeline.resources").joinpath("fonts.conf")))
+    system = next((c for c in [os.environ.get("FONTCONFIG_FILE"), *SYSTEM_FONTS_CONF] if c and Path(c).is_file()), None)
+    include = f'<include ignore_missing="yes">{_xml_text(system)}</include>' if system else ""
+    conf = work / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        f"<fontconfig>{include}<include>{_xml_text(str(alias))}</include></fontconfig>\n",
+        encoding="utf-8",
+    )
+    return conf
+
+
+def _xml_text(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def convert(docx_files: list[Path]) -> dict[Path, Path]:
@@ -65,12 +103,13 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
 
 
 def _soffice(exe: str, work: Path, out_dir: Path, files: list[Path]) -> None:
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(work))}
     cmd = [
         exe, "--headless", "--norestore", "--nolockcheck", f"-env:UserInstallation={(work / 'profile').as_uri()}",
         "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, files),
     ]  # fmt: skip
     try:
-        subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S)
+        subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired:
         raise PdfUnavailable("LibreOffice が時間内に終わりませんでした。") from None
 

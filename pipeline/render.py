@@ -33,12 +33,40 @@ def make_env() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, finalize=fmt.text)
 
 
+# The parts a clerk can edit in Word and that are rendered, as docxtpl's render() does (body,
+# headers, footers, footnotes; the document properties as XML, so escaping applies there too).
+RENDERED_PARTS = re.compile(r"word/(header|footer)\d*\.xml|word/footnotes\.xml|docProps/core\.xml")
+BODY = "word/document.xml"
+_TAG = re.compile(r"\{[{%#]")
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def has_placeholder(xml: str) -> bool:
+    """A jinja tag in the part's text, also when Word has split it over several runs."""
+    return bool(_TAG.search(_MARKUP.sub("", xml)))
+
+
+class _Part:
+    """One rendered part: the compiled template and the unchanged text around it."""
+
+    def __init__(self, env: SandboxedEnvironment, name: str, prefix: str, src: str, suffix: str, label: str):
+        self.name, self.prefix, self.suffix = name, prefix, suffix
+        src = re.sub(r"<w:p([ >])", r"\n<w:p\1", src)
+        try:
+            self.template = env.from_string(src)
+            self.names = meta.find_undeclared_variables(env.parse(src))
+        except TemplateError as e:
+            raise TemplateProblem(f"テンプレート「{label}」の{name}の差込み記号が正しくありません（{e}）。") from None
+
+
 class FormTemplate:
     """One .docx template, prepared exactly as docxtpl prepares it, then reused for every document.
 
     docxtpl's render() re-opens the package, re-patches and re-compiles the XML for each
-    document; here that happens once, and each document is the compiled template's output
-    placed into the template's other zip members unchanged.
+    document; here that happens once per part that holds a placeholder (the body, headers,
+    footers, footnotes and document properties), and each document is the compiled parts'
+    output placed into the template's other zip members unchanged. A placeholder in any other
+    part would be printed literally: such a template is refused, naming the part.
     """
 
     def __init__(self, path: Path, env: SandboxedEnvironment | None = None):
@@ -49,21 +77,34 @@ class FormTemplate:
             tpl = DocxTemplate(path)
             tpl.init_docx()
             body = tpl.patch_xml(tpl.get_xml())
+            members = read_zip(data)
         except Exception as e:
             raise TemplateProblem(f"テンプレート「{path.name}」を開けません（{type(e).__name__}: {e}）。") from None
-        src = re.sub(r"<w:p([ >])", r"\n<w:p\1", body)
-        try:
-            self.template = self.env.from_string(src)
-            self.names = meta.find_undeclared_variables(self.env.parse(src))
-        except TemplateError as e:
-            raise TemplateProblem(f"テンプレート「{path.name}」の差込み記号が正しくありません（{e}）。") from None
         self.fingerprint = hashlib.sha256(data).hexdigest()
-        members = read_zip(data)
-        # Every member but the body is the same in every document: deflate it once, here.
-        self.members = [(n, None if n == "word/document.xml" else Member.of(n, b)) for n, b in members]
-        doc_xml = dict(members)["word/document.xml"].decode("utf-8")
-        self.prefix = doc_xml[: doc_xml.index("<w:body")]
-        self.suffix = doc_xml[doc_xml.rindex("</w:body>") + len("</w:body>") :]
+        self.parts: dict[str, _Part] = {}
+        for name, blob in members:
+            if name == BODY:
+                doc_xml = blob.decode("utf-8")
+                prefix = doc_xml[: doc_xml.index("<w:body")]
+                suffix = doc_xml[doc_xml.rindex("</w:body>") + len("</w:body>") :]
+                self.parts[name] = _Part(self.env, name, prefix, body, suffix, path.name)
+                continue
+            if not name.endswith((".xml", ".rels")):
+                continue
+            xml = blob.decode("utf-8", errors="replace")
+            if not has_placeholder(xml):
+                continue
+            if not RENDERED_PARTS.fullmatch(name):
+                raise TemplateProblem(
+                    f"テンプレート「{path.name}」の部分 {name} に差込み記号がありますが、この部分は差し込みません"
+                    "（本文、ヘッダー、フッター、脚注、文書のプロパティだけに置けます）。"
+                )
+            decl = re.match(r"<\?xml[^>]*\?>\s*", xml)
+            head = decl.group(0) if decl else ""
+            self.parts[name] = _Part(self.env, name, head, tpl.patch_xml(xml[len(head) :]), "", path.name)
+        self.names = set().union(*(p.names for p in self.parts.values()))
+        # Every other member is the same in every document: deflate it once, here.
+        self.members = [(n, None if n in self.parts else Member.of(n, b)) for n, b in members]
 
     def check_fields(self, supplied: set[str]) -> None:
         missing = sorted(self.names - supplied)
@@ -73,23 +114,28 @@ class FormTemplate:
                 f"使える名前: {', '.join(sorted(supplied))}"
             )
 
-    def render_xml(self, context: dict) -> str:
+    def render_xml(self, context: dict, part: str = BODY) -> str:
+        """The rendered XML of one part (for the body: the <w:body> element only, as docxtpl renders it)."""
+        where = "" if part == BODY else f"の{part}"
         try:
-            xml = self.template.render(context)
+            xml = self.parts[part].template.render(context)
         except UndefinedError as e:
             raise TemplateProblem(
-                f"テンプレート「{self.path.name}」が提供されない値を参照しています（{e.message}）。"
+                f"テンプレート「{self.path.name}」{where}が提供されない値を参照しています（{e.message}）。"
             ) from None
         except TemplateError as e:  # SecurityError from the sandbox, among others
-            raise TemplateProblem(f"テンプレート「{self.path.name}」を差し込めません（{e}）。") from None
+            raise TemplateProblem(f"テンプレート「{self.path.name}」{where}を差し込めません（{e}）。") from None
         # The same post-processing as docxtpl's render_xml_part.
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:
-        body = Member.of("word/document.xml", (self.prefix + self.render_xml(context) + self.suffix).encode("utf-8"))
-        return pack([m or body for _, m in self.members])
+        rendered = {
+            name: Member.of(name, (p.prefix + self.render_xml(context, name) + p.suffix).encode("utf-8"))
+            for name, p in self.parts.items()
+        }
+        return pack([m or rendered[n] for n, m in self.members])
 
 
 def load_templates(

@@ -41,9 +41,10 @@ def test_fiscal_year(fy, expected):
 @pytest.mark.parametrize(
     "t,expected",
     [
-        (dt.time(14, 0), "午後2時00分"),
+        (dt.time(14, 0), "午後2時"),  # 公用文: no 00分
         (dt.time(15, 30), "午後3時30分"),
-        (dt.time(9, 5), "午前9時05分"),
+        (dt.time(9, 5), "午前9時5分"),
+        (dt.time(11, 0), "午前11時"),
         (dt.time(12, 15), "午後0時15分"),
         (dt.time(0, 30), "午前0時30分"),
     ],
@@ -55,7 +56,7 @@ def test_time_ja(t, expected):
 def test_meeting_when_matches_the_form():
     assert (
         fmt.meeting_when(D(2020, 3, 5), dt.time(14, 0), dt.time(15, 30))
-        == "令和2年3月5日（木）午後2時00分から午後3時30分まで"
+        == "令和2年3月5日（木）午後2時から午後3時30分まで"
     )
     assert fmt.meeting_when(D(2020, 3, 5), None, None) == "令和2年3月5日（木）　　時　　分から　　時　　分まで"
 
