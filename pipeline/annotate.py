@@ -14,7 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .findings import Finding, Severity
-from .write import Manifest, atomic_write, sha256
+from .write import Manifest, atomic_write, sha256, write_error_message
 
 ANNOTATED = "検証結果.xlsx"
 LIST_SHEET = "指摘一覧"
@@ -121,8 +121,15 @@ def write_annotated(report, output: Path) -> tuple[list[Path], list[str]]:
                 f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
             )
             continue
-        atomic_write(path, data)
+        try:
+            atomic_write(path, data)
+        except OSError as e:
+            failed.append(f"{r.file}: {write_error_message(path, e)}")
+            continue
         manifest.keys[rel] = key
         written.append(path)
-    manifest.save()
+    try:
+        manifest.save()
+    except OSError as e:  # only a cache of what is unchanged: the next run rewrites the copies
+        failed.append(write_error_message(manifest.path, e))
     return written, failed

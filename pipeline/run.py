@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import json
 import multiprocessing as mp
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +20,17 @@ from .findings import Finding, Severity, make_finding
 from .plan import Document, plan_documents
 from .render import FormTemplate, load_templates
 from .validate import Options, Result, read_elections, status_of, validate_workbook
-from .write import MAX_FOLDER, Manifest, Names, sha256, write_json
+from .write import (
+    MAX_FOLDER,
+    Manifest,
+    Names,
+    OutputBusy,
+    OutputLock,
+    remove_stale_temporaries,
+    sha256,
+    write_error_message,
+    write_json,
+)
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
@@ -37,27 +47,6 @@ class WriteFailure:
         sheet, row = self.document.source or (None, None)
         actual = next((a for a, c in canon.items() if c == sheet), sheet)
         return make_finding("write-failed", write_error_message(self.document.path, self.error), sheet=actual, row=row)
-
-
-def write_error_message(path: str | Path, e: OSError) -> str:
-    """What went wrong with a write, in the clerk's words, naming the path and the real cause."""
-    code = e.errno
-    if code == errno.ENOSPC or code == errno.EDQUOT:
-        why = "ディスクの空き容量が足りません。不要なファイルを削除して空きを作ってから、もう一度実行してください。"
-    elif code == errno.EISDIR:
-        why = "同じ名前のフォルダがあります。そのフォルダの名前を変えるか移してから、もう一度実行してください。"
-    elif code == errno.ENAMETOOLONG:
-        why = "パスが長すぎます。出力フォルダをもっと浅い場所（例: C:\\協議会）にしてください。"
-    elif code == errno.EROFS:
-        why = "出力先が読み取り専用です。書き込めるフォルダを --output で指定してください。"
-    elif code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
-        why = (
-            "書き込みが許可されていません。Wordなどで開いている場合は閉じて、"
-            "フォルダが読み取り専用でないことを確かめてから、もう一度実行してください。"
-        )
-    else:
-        why = "もう一度実行してください。続くときはフォルダの状態を確かめてください。"
-    return f"「{path}」を書き込めませんでした（{e.strerror or type(e).__name__}）。{why}"
 
 
 @dataclass
@@ -94,6 +83,7 @@ class RunOptions(Options):
     documents: bool = True  # False: validate only (`check`)
     pdf: bool = False
     only: list[Path] | None = None  # watch: just these workbooks; the JSON keeps the others' entries
+    lock_wait_s: float = 10.0  # how long a second run on the same output folder waits for the first
 
 
 @dataclass
@@ -161,13 +151,36 @@ def reports(
             "（例: kobankyo reports --input . --output 結果）。"
         )
     _check_writable(output_dir)
-    report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
+    try:
+        with OutputLock(output_dir, options.lock_wait_s):
+            return _locked_run(input_dir, output_dir, options, templates, progress, on_report)
+    except OutputBusy as e:
+        holder = e.args[0] if e.args else {}
+        who = f"プロセス番号 {holder.get('pid', '不明')}、{holder.get('started', '開始時刻不明')} 開始"
+        raise RunFailed(
+            f"出力フォルダ「{output_dir}」は別の実行（{who}）が使っています。"
+            "その実行が終わってから、もう一度実行してください。"
+        ) from None
+
+
+def _locked_run(input_dir, output_dir, options, templates, progress, on_report) -> RunReport:
+    remove_stale_temporaries(output_dir)
+    try:
+        report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
+    except OSError as e:  # the manifest could not be saved: what was written stays, but the run stops
+        raise RunFailed(write_error_message(getattr(e, "filename", None) or output_dir, e)) from None
     from .annotate import write_annotated  # openpyxl's writer: only when a run gets this far
 
     report.annotated, report.annotate_failed = write_annotated(report, output_dir)
-    report.json_path = write_report(report, output_dir, merge=options.only is not None)
+    failed: OSError | None = None
+    try:
+        report.json_path = write_report(report, output_dir, merge=options.only is not None)
+    except OSError as e:
+        failed = e
     if on_report:
-        on_report(report)
+        on_report(report)  # the findings are shown even when the disk refused the report file
+    if failed is not None:
+        raise RunFailed(write_error_message(output_dir / REPORT_JSON, failed))
     if options.documents and options.pdf:
         from .pdf import export_pdfs
 
@@ -274,7 +287,25 @@ def _pool(jobs: int, templates: dict[str, FormTemplate] | None):
         return contextlib.nullcontext(None)
     # fork is cheapest (modules already imported) but unsafe with other threads running (watch).
     method = "fork" if "fork" in mp.get_all_start_methods() and threading.active_count() == 1 else "spawn"
-    return ProcessPoolExecutor(max_workers=min(cpus, jobs, 4), mp_context=mp.get_context(method))
+    return ProcessPoolExecutor(
+        max_workers=min(cpus, jobs, 4),
+        mp_context=mp.get_context(method),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a pool worker: exit when the main process is gone (killed from a task manager, SIGKILL), instead
+    of waiting forever on a pipe that no one will write to again."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _validate_job(job: tuple) -> Result:

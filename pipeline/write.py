@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +75,27 @@ class Names:
             n += 1
 
 
+def write_error_message(path: str | Path, e: OSError) -> str:
+    """What went wrong with a write, in the clerk's words, naming the path and the real cause."""
+    code = e.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        why = "ディスクの空き容量が足りません。不要なファイルを削除して空きを作ってから、もう一度実行してください。"
+    elif code == errno.EISDIR:
+        why = "同じ名前のフォルダがあります。そのフォルダの名前を変えるか移してから、もう一度実行してください。"
+    elif code == errno.ENAMETOOLONG:
+        why = "パスが長すぎます。出力フォルダをもっと浅い場所（例: C:\\協議会）にしてください。"
+    elif code == errno.EROFS:
+        why = "出力先が読み取り専用です。書き込めるフォルダを --output で指定してください。"
+    elif code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
+        why = (
+            "書き込みが許可されていません。Wordなどで開いている場合は閉じて、"
+            "フォルダが読み取り専用でないことを確かめてから、もう一度実行してください。"
+        )
+    else:
+        why = "もう一度実行してください。続くときはフォルダの状態を確かめてください。"
+    return f"「{path}」を書き込めませんでした（{e.strerror or type(e).__name__}）。{why}"
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -86,10 +110,14 @@ def _file_mode() -> int:
 FILE_MODE = _file_mode()
 
 
+TMP_PREFIX = ".kobankyo-tmp-"  # recognisable: removed at the start of the next run, never a document
+_OLD_TMP = ".tmp-"  # what earlier versions named them
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Temporary file in the same folder, then rename: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -100,6 +128,101 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(root: Path) -> list[Path]:
+    """Temporary files a killed run left behind (call only while holding the output lock)."""
+    removed = []
+    for p in root.rglob(".*tmp*"):
+        if p.is_file() and (
+            p.name.startswith(TMP_PREFIX) or (p.name.startswith(_OLD_TMP) and p.suffix in _OLD_SUFFIXES)
+        ):
+            try:
+                p.unlink()
+                removed.append(p)
+            except OSError:
+                pass  # still not removable (locked): try again next run
+    return removed
+
+
+_OLD_SUFFIXES = {".docx", ".xlsx", ".json", ".pdf"}
+LOCK_NAME = ".kobankyo.lock"
+
+
+class OutputBusy(Exception):
+    """Another run holds the output folder."""
+
+
+class OutputLock:
+    """An exclusive lock on the output folder, held by an open file: the OS releases it when the holder
+    dies, so a lock left by a killed run is simply taken over. The file says who holds it."""
+
+    def __init__(self, root: Path, wait_s: float = 10.0):
+        self.path = root / LOCK_NAME
+        self.wait_s = wait_s
+        self.file = None
+
+    def __enter__(self) -> OutputLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+b")  # held open for the whole run: the lock lives as long as the file
+        deadline = time.monotonic() + self.wait_s
+        while not _try_lock(f):
+            if time.monotonic() >= deadline:
+                holder = _read_holder(self.path)
+                f.close()
+                raise OutputBusy(holder)
+            time.sleep(0.2)
+        f.seek(0)
+        f.truncate()
+        info = {"pid": os.getpid(), "started": dt.datetime.now().isoformat(timespec="seconds")}
+        f.write(json.dumps(info).encode())
+        f.flush()
+        self.file = f
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.file is not None:
+            _unlock(self.file)
+            self.file.close()
+            self.file = None
+
+
+def _read_holder(path: Path) -> dict:
+    try:
+        return json.loads(path.read_bytes() or b"{}")
+    except (OSError, ValueError):
+        return {}
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    _LOCK_AT = 1 << 20  # a byte past the holder's note, so reading the note is never blocked
+
+    def _try_lock(f) -> bool:
+        f.seek(_LOCK_AT)
+        try:
+            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(f) -> None:
+        f.seek(_LOCK_AT)
+        msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(f) -> bool:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            return False
+
+    def _unlock(f) -> None:
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
 class Manifest:
