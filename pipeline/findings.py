@@ -45,6 +45,7 @@ RULES: dict[str, Rule] = {
         Rule("unknown-ref", INPUT, Severity.ERROR, "存在しないIDの参照"),
         Rule("formula-no-value", INPUT, Severity.ERROR, "数式の値がない"),
         Rule("term-order", INPUT, Severity.ERROR, "日付の前後が逆"),
+        Rule("weekday-mismatch", INPUT, Severity.WARNING, "日付と曜日が合わない"),
         Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),

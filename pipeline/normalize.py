@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Invalid:
-    """A cell value that could not be read as what its column expects."""
+    """A cell value that could not be read as what its column expects.
+
+    `reason` says, in Japanese, why a value that looks like a date is refused (a year alone, a day before
+    its era began, a year out of range), so the message can tell the clerk what to check.
+    """
 
     raw: object
+    reason: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return str(self.raw)
@@ -71,23 +76,89 @@ ERAS: list[tuple[str, str, dt.date]] = [
 _ERA_BY_KEY = {k: e for e in ERAS for k in (e[0], e[1], e[1].lower(), e[0][0])}
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_EPOCH_1904 = dt.date(1904, 1, 1)  # workbooks saved with <workbookPr date1904="1"/> (old Mac Excel)
+
+# Dates outside these years are refused as typing mistakes (1899/12/31, 2299/1/1). A parameter of
+# parse_date overrides it per call; changing the constant changes the default of every call.
+DATE_YEARS: tuple[int, int] = (1900, 2100)
+
+# A number 1000..2999 alone in a date column is a year typed without month and day (2020 would
+# otherwise be the Excel serial of 1905-07-12, printed 明治38年).
+YEAR_ALONE = (1000, 2999)
 
 _RE_YMD = re.compile(r"^(\d{4})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})\s*日?$")
 _RE_ERA = re.compile(
     r"^(令和|平成|昭和|大正|明治|[RHSTMrhstm])\s*(元|\d{1,2})\s*[/\-.年]\s*(\d{1,2})\s*[/\-.月]\s*(\d{1,2})\s*日?$"
 )
 _RE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_RE_YEAR_ONLY = re.compile(r"^(?:(令和|平成|昭和|大正|明治|[RHSTMrhstm])\s*(?:元|\d{1,2})|\d{4})\s*年?度?$")
+_RE_WEEKDAY = re.compile(r"[(（]\s*([^)）]*?)\s*[)）]\s*$")
+_WEEKDAYS = {
+    **{w: i for i, w in enumerate("月火水木金土日")},
+    **{f"{w}曜": i for i, w in enumerate("月火水木金土日")},
+    **{f"{w}曜日": i for i, w in enumerate("月火水木金土日")},
+    **{w: i for i, w in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
+}
+
+_YEAR_ALONE_FIX = "「令和2年3月5日」や「2020/3/5」のように月日まで入力してください。"
 
 
-def _serial_to_date(n: float) -> dt.date | None:
-    # Plausible Excel serials only (1900-03-01 .. 2199): a stray count is not a date.
+def _ymd(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _era_name(d: dt.date) -> str:
+    """令和2年3月5日 for 2020-03-05 (元年 for the first year); only for messages."""
+    for name, _, start in ERAS:
+        if d >= start:
+            year = d.year - start.year + 1
+            return f"{name}{'元' if year == 1 else year}年{d.month}月{d.day}日"
+    return _ymd(d)
+
+
+def is_year_alone(v: object) -> bool:
+    """A whole number 1000..2999 (as a number or digits): a year typed without month and day."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return (isinstance(v, int) or v.is_integer()) and YEAR_ALONE[0] <= v <= YEAR_ALONE[1]
+
+
+def serial_to_date(n: float, *, date1904: bool = False) -> dt.date | None:
+    """An Excel date serial as a date, counted from the workbook's own epoch; None if implausible.
+
+    Plausible serials only (1900-03-01 .. 2199 in the 1900 system): a stray count is not a date.
+    """
+    if date1904:
+        n += (EXCEL_EPOCH_1904 - EXCEL_EPOCH).days  # 1,462 days
     if 61 <= n < 109574:
         return EXCEL_EPOCH + dt.timedelta(days=int(n))
     return None
 
 
-def parse_date(v: object) -> dt.date | Invalid | None:
-    """Excel dates, serial numbers (Japanese built-in formats arrive as numbers) and text dates."""
+def _year_alone(v: object, n: float | None) -> Invalid:
+    seen = f"（数値のままでは{_ymd(EXCEL_EPOCH + dt.timedelta(days=int(n)))}と読まれます）" if n else ""
+    return Invalid(v, f"年だけが入力されています{seen}。{_YEAR_ALONE_FIX}")
+
+
+def parse_date(v: object, *, years: tuple[int, int] | None = None) -> dt.date | Invalid | None:
+    """Excel dates, serial numbers (Japanese built-in formats arrive as numbers) and text dates.
+
+    Refused with a reason: a year alone (2020), a day before its era began (令和元年4月30日, H1.1.1),
+    and a year outside `years` (default DATE_YEARS). A day after its era ended (平成31年5月1日) is read
+    as the calendar date it denotes, because clerks write it.
+    """
+    d = _parse_date(v)
+    if isinstance(d, dt.date):
+        lo, hi = years or DATE_YEARS
+        if not lo <= d.year <= hi:
+            return Invalid(
+                v,
+                f"{d.year}年は受け付ける年の範囲（{lo}年～{hi}年）の外です。年の入力誤りがないか確かめてください。",
+            )
+    return d
+
+
+def _parse_date(v: object) -> dt.date | Invalid | None:
     if is_blank(v):
         return None
     if isinstance(v, dt.datetime):
@@ -97,28 +168,67 @@ def parse_date(v: object) -> dt.date | Invalid | None:
     if isinstance(v, bool):
         return Invalid(v)
     if isinstance(v, (int, float)):
-        return _serial_to_date(float(v)) or Invalid(v)
+        if is_year_alone(v):
+            return _year_alone(v, float(v))
+        if not -1e9 < v < 1e9:  # also ints too large for a float
+            return Invalid(v)
+        return serial_to_date(float(v)) or Invalid(v)
     s = to_half(str(v)).strip()
-    s = re.sub(r"\s*[(（][^)）]*[)）]\s*$", "", s)  # trailing weekday such as （木）
+    s = _RE_WEEKDAY.sub("", s).strip()  # trailing weekday such as （木）: checked by weekday_mismatch
     s = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?$", "", s)  # a time typed after the date
     try:
         if m := _RE_YMD.match(s):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if m := _RE_ERA.match(s):
-            era = _ERA_BY_KEY[m[1]]
-            year = 1 if m[2] == "元" else int(m[2])
-            if year < 1:
-                return Invalid(v)
-            # 平成31年5月1日 is not a real name of a day, but clerks write it: take the
-            # calendar date it denotes rather than reject it.
-            return dt.date(era[2].year + year - 1, int(m[3]), int(m[4]))
+            return _era_date(v, m)
         if m := _RE_COMPACT.match(s):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
         if re.fullmatch(r"\d+(\.0+)?", s):
-            return _serial_to_date(float(s)) or Invalid(v)
-    except ValueError:
+            n = float(s)
+            if is_year_alone(n):
+                return _year_alone(v, n)
+            return serial_to_date(n) or Invalid(v)
+        if _RE_YEAR_ONLY.match(s):
+            return _year_alone(v, None)
+    except (ValueError, OverflowError):
         return Invalid(v)
     return Invalid(v)
+
+
+def _era_date(v: object, m: re.Match) -> dt.date | Invalid:
+    name, _, start = _ERA_BY_KEY[m[1]]
+    year = 1 if m[2] == "元" else int(m[2])
+    if year < 1:
+        return Invalid(v)
+    # 平成31年5月1日 is not a real name of a day, but clerks write it: take the
+    # calendar date it denotes rather than reject it (docs/decisions.md).
+    d = dt.date(start.year + year - 1, int(m[3]), int(m[4]))
+    if d < start:
+        # 令和元年4月30日, 平成元年1月7日: no such day of that era.
+        return Invalid(
+            v,
+            f"{name}は{_ymd(start)}からのため、この日付は{name}にはありません"
+            f"（{_ymd(d)}なら{_era_name(d)}です）。元号と日付を確かめてください。",
+        )
+    return d
+
+
+def weekday_mismatch(v: object) -> tuple[dt.date, str, str] | None:
+    """A text date whose written weekday is not its real one: (date, weekday written, real weekday).
+
+    令和2年3月5日（金） -> (2020-03-05, "金", "木"), since 2020-03-05 was a Thursday. None when the value
+    has no weekday, the weekday agrees, or the date cannot be read (bad-date reports that).
+    """
+    if not isinstance(v, str):
+        return None
+    m = _RE_WEEKDAY.search(to_half(v).strip())
+    if m is None:
+        return None
+    written = _WEEKDAYS.get(m[1].lower())
+    d = parse_date(v, years=(dt.MINYEAR, dt.MAXYEAR))
+    if written is None or not isinstance(d, dt.date) or d.weekday() == written:
+        return None
+    return d, m[1], "月火水木金土日"[d.weekday()]
 
 
 _RE_HM = re.compile(r"^(午前|午後|AM|PM|am|pm)?\s*(\d{1,2})\s*[:時]\s*(\d{1,2}|半)?\s*分?\s*(AM|PM|am|pm)?$")
@@ -166,15 +276,15 @@ def parse_count(v: object) -> int | Invalid | None:
         return None
     if isinstance(v, bool):
         return Invalid(v)
-    if isinstance(v, (int, float)):
-        if float(v).is_integer() and v >= 0:
-            return int(v)
-        return Invalid(v)
+    if isinstance(v, int):
+        return v if v >= 0 else Invalid(v)
+    if isinstance(v, float):
+        return int(v) if v.is_integer() and v >= 0 else Invalid(v)
     s = to_half(str(v)).strip()
     s = re.sub(r"\s*(人|名|回|回目|件|歳|才)$", "", s)
     s = re.sub(r"^(第|満)\s*", "", s)
     if re.fullmatch(r"\d+(\.0+)?", s):
-        return int(float(s))
+        return int(s.split(".")[0])
     return Invalid(v)
 
 
@@ -214,4 +324,24 @@ NO_WORDS = {
 
 
 def strip_illegal_xml(s: str) -> str:
+    """Drop the code points XML 1.0 forbids (Word refuses a file containing them)."""
     return _ILLEGAL_XML.sub("", s)
+
+
+_RE_XESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+def decode_excel_escapes(s: str) -> str:
+    """Excel's _xHHHH_ escapes in cell strings decoded as Excel does, then XML-illegal characters dropped.
+
+    Excel stores a carriage return as _x000D_ and a control character as _x0001_; a literal "_x0041_"
+    typed by the clerk is stored with its underscore escaped, "_x005F_x0041_". One left-to-right pass
+    decodes both correctly: _x005F_ becomes "_" and the text after it is not an escape any more.
+    """
+    if "_x" not in s:
+        return s
+    out = _RE_XESCAPE.sub(lambda m: chr(int(m[1], 16)), s)
+    if any("\ud800" <= ch <= "\udfff" for ch in out):
+        # A surrogate pair written as two escapes is one character; lone halves are dropped below.
+        out = out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return strip_illegal_xml(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
 import zipfile
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from defusedxml import ElementTree
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 
 from .contract import SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
-from .normalize import is_blank
+from .normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
 
 # Zip-bomb guard: the workbooks clerks keep are a few MB at most.
 MAX_UNCOMPRESSED = 256 * 1024 * 1024
@@ -58,13 +60,25 @@ def _unreadable(path: Path, why: str) -> WorkbookUnreadable:
 
 
 Merges = dict[str, list[tuple[int, int, int, int]]]  # worksheet part -> merged ranges
+SST_TYPE = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 
-def _check_container(path: Path) -> tuple[bool, Merges]:
+@dataclass
+class Container:
+    """What the single pass over the zip's XML parts learns before openpyxl reads the workbook."""
+
+    has_formula: bool = False
+    merges: Merges = field(default_factory=dict)
+    # Shared strings decoded here when they hold _xHHHH_ escapes (openpyxl reads them lossily), else None.
+    shared_strings: list[str] | None = None
+    inline_escaped: dict[str, set[tuple[int, int]]] = field(default_factory=dict)  # part -> (row, col) to decode
+
+
+def _check_container(path: Path) -> Container:
     """Reject what is not a sane .xlsx zip before openpyxl sees it.
 
-    Returns whether any sheet has formulas, and each sheet's merged ranges (read-only worksheets do not
-    expose them), gathered in the same single pass over the XML parts.
+    Returns whether any sheet has formulas, each sheet's merged ranges (read-only worksheets do not
+    expose them) and what needs Excel's _xHHHH_ escapes decoded, gathered in one pass over the XML parts.
     """
     try:
         head = path.read_bytes()[:8]
@@ -92,8 +106,8 @@ def _check_container(path: Path) -> tuple[bool, Merges]:
             names = {i.filename for i in infos}
             if "xl/workbook.xml" not in names:
                 raise _unreadable(path, "Excelブックの形式ではありません。Excelで.xlsx形式で保存し直してください。")
-            has_formula = False
-            merges: Merges = {}
+            box = Container()
+            sst_part, sst_candidates = "xl/sharedStrings.xml", {}
             for i in infos:
                 if not i.filename.endswith((".xml", ".rels")):
                     continue
@@ -104,11 +118,19 @@ def _check_container(path: Path) -> tuple[bool, Merges]:
                         path,
                         "Excelが作らない不正な内容（XMLの実体宣言）が含まれています。Excelで開いて保存し直してください。",
                     )
+                if i.filename == "[Content_Types].xml":
+                    sst_part = _shared_strings_part(data) or sst_part
+                elif _SST_ROOT.search(data[:1000]) and (b"_x" in data or b"x005F_" in data):
+                    sst_candidates[i.filename] = data
                 if i.filename.startswith("xl/worksheets/"):
                     if b"<f>" in data or b"<f " in data or b":f>" in data or b":f " in data:
-                        has_formula = True
-                    merges[i.filename] = _merged_ranges(data)
-            return has_formula, merges
+                        box.has_formula = True
+                    box.merges[i.filename] = _merged_ranges(data)
+                    if b"inlineStr" in data and b"_x" in data:
+                        box.inline_escaped[i.filename] = _inline_cells(data)
+            if sst_part in sst_candidates:
+                box.shared_strings = _shared_strings(sst_candidates[sst_part])
+            return box
     except zipfile.BadZipFile:
         raise _unreadable(path, "ファイルが壊れています。Excelで開き、.xlsx形式で保存し直してください。") from None
 
@@ -142,7 +164,7 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
 
 
 def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
-    has_formula, merges = _check_container(path)
+    box = _check_container(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for damaged files
@@ -151,8 +173,11 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
         ) from None
     formula_wb = None
     try:
-        if has_formula:
+        if box.has_formula:
             formula_wb = load_workbook(path, read_only=True, data_only=False)
+        if box.shared_strings is not None:
+            _use_shared_strings(wb, box.shared_strings)
+        date1904 = wb.epoch.year == 1904  # <workbookPr date1904="1"/>
         book = RawBook(path)
         lookup = _sheet_lookup(wb.sheetnames)
         for spec in SHEETS:
@@ -176,8 +201,10 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
                 frows = _rows(formula_wb[actual]) if formula_wb is not None else None
             except Exception as e:
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
+            part = getattr(wb[actual], "_worksheet_path", "")
+            _decode_inline(rows, box.inline_escaped.get(part, set()))
             bad_cells = _formula_cells(rows, frows)
-            _fill_merged(rows, merges.get(getattr(wb[actual], "_worksheet_path", ""), []))
+            _fill_merged(rows, box.merges.get(part, []))
             if spec.key_value:
                 book.tables[spec.name] = _key_value_table(spec, actual, rows)
             else:
@@ -193,7 +220,11 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
                         )
                     )
                     book.blocked = True
-            by_letter = {v: k for k, v in book.tables[spec.name].letters.items()}
+            table = book.tables[spec.name]
+            if date1904:
+                _from_1904(table)
+            book.findings += _weekday_findings(table)
+            by_letter = {v: k for k, v in table.letters.items()}
             for r, c, reason in bad_cells:
                 cell = f"{get_column_letter(c)}{r}"
                 column = by_letter.get(get_column_letter(c))
@@ -208,6 +239,111 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
         wb.close()
         if formula_wb is not None:
             formula_wb.close()
+
+
+_SST_ROOT = re.compile(rb"<(?:\w+:)?sst\b")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*)>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _shared_strings_part(content_types: bytes) -> str | None:
+    """The shared string table's part name, as [Content_Types].xml declares it (openpyxl reads that one)."""
+    for m in re.finditer(rb"<(?:\w+:)?Override\b[^>]*>", content_types):
+        if SST_TYPE in m[0] and (name := re.search(rb'PartName="/?([^"]+)"', m[0])):
+            return name[1].decode("utf-8", "replace")
+    return None
+
+
+def _shared_strings(data: bytes) -> list[str] | None:
+    """Every <si> as Excel shows it: plain text or its runs (phonetic rPh runs left out), escapes decoded."""
+    try:
+        root = ElementTree.fromstring(data)
+    except Exception:  # openpyxl will report the damaged part
+        return None
+    out = []
+    for si in root.iter(f"{_MAIN_NS}si"):
+        parts = [si.findtext(f"{_MAIN_NS}t") or ""]
+        parts += [r.findtext(f"{_MAIN_NS}t") or "" for r in si.findall(f"{_MAIN_NS}r")]
+        out.append(decode_excel_escapes("".join(parts)))
+    return out
+
+
+def _use_shared_strings(wb, strings: list[str]) -> None:
+    """Put the decoded table in place of openpyxl's, which keeps _x000D_ as text and drops every "x005F_".
+
+    Read-only worksheets share one list object; it is replaced in place only if it has the same length.
+    """
+    for ws in wb.worksheets:
+        shared = getattr(ws, "_shared_strings", None)
+        if isinstance(shared, list):
+            if len(shared) == len(strings):
+                shared[:] = strings
+            return
+
+
+def _inline_cells(sheet_xml: bytes) -> set[tuple[int, int]]:
+    """(row, col) of the inline-string cells of a sheet (openpyxl returns their text undecoded)."""
+    out = set()
+    for m in _CELL_TAG.finditer(sheet_xml):
+        if b"inlineStr" in m[1] and (ref := _CELL_REF.search(m[1])):
+            out.add((int(ref[2]), column_index_from_string(ref[1].decode())))
+    return out
+
+
+def _decode_inline(rows: list[tuple], cells: set[tuple[int, int]]) -> None:
+    for r, c in cells:
+        if r <= len(rows) and c <= len(rows[r - 1]) and isinstance(rows[r - 1][c - 1], str):
+            row = list(rows[r - 1])
+            row[c - 1] = decode_excel_escapes(row[c - 1])
+            rows[r - 1] = tuple(row)
+
+
+def _date_columns(table: RawTable) -> list[str]:
+    return [c.name for c in table.spec.columns if c.kind == "date" and c.name in table.frame.columns]
+
+
+def _from_1904(table: RawTable) -> None:
+    """A 1904-system workbook: numeric serials in date columns counted from 1904-01-01, as Excel shows them.
+
+    openpyxl converts cells whose format it knows as a date with the workbook's epoch, but Excel's
+    built-in Japanese formats (numFmtId 27-36, 50-58) arrive as plain numbers. A year typed alone stays a
+    number so that parse_date can say so.
+    """
+    for col in _date_columns(table):
+        values = []
+        for v in table.frame[col]:
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and not is_year_alone(v) and -1e9 < v < 1e9:
+                v = serial_to_date(float(v), date1904=True) or v
+            values.append(v)
+        table.frame[col] = pd.Series(values, index=table.frame.index, dtype=object)
+
+
+def _weekday_findings(table: RawTable) -> list[Finding]:
+    """weekday-mismatch: a text date whose written weekday is not that day's (the date is still read)."""
+    out = []
+    for col in _date_columns(table):
+        for row, v in table.frame[col].items():
+            hit = weekday_mismatch(v)
+            if hit is None:
+                continue
+            d, written, real = hit
+            out.append(
+                make_finding(
+                    "weekday-mismatch",
+                    f"「{col}」の「{v}」: {_ymd(d)}は{real}曜日で、書かれた曜日（{written}）と合いません。"
+                    f"{_ymd(d)}として読みました。日付と曜日のどちらが正しいか確かめて直してください。",
+                    sheet=table.sheet,
+                    row=table.excel_row(col, row),
+                    column=col,
+                    cell=table.cell(col, row),
+                )
+            )
+    return out
+
+
+def _ymd(d: dt.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
 
 
 _MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')

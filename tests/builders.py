@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 D = dt.date
 AS_OF = D(2026, 11, 27)
@@ -86,10 +90,15 @@ def sheets_copy(sheets: dict) -> dict:
     return copy.deepcopy(sheets)
 
 
-def write_book(path: Path, sheets: dict[str, list[dict]], *, header_row: int = 1) -> Path:
-    """Write sheets as a clerk's workbook: headers at `header_row`, records right below."""
+def write_book(path: Path, sheets: dict[str, list[dict]], *, header_row: int = 1, date1904: bool = False) -> Path:
+    """Write sheets as a clerk's workbook: headers at `header_row`, records right below.
+
+    `date1904` saves it in Excel's 1904 date system (<workbookPr date1904="1"/>, serials from 1904-01-01).
+    """
     wb = Workbook()
     wb.remove(wb.active)
+    if date1904:
+        wb.epoch = CALENDAR_MAC_1904
     for name, rows in sheets.items():
         ws = wb.create_sheet(name)
         if name == "署":
@@ -127,3 +136,74 @@ def merge_council_ids(path: Path) -> None:
         ws.cell(r, 1).value = None
     ws.merge_cells("A2:A21")
     wb.save(path)
+
+
+def rewrite_part(path: Path, part: str, edit: Callable[[str], str]) -> None:
+    """Edit one XML part of a saved workbook in place, the way a hostile or foreign tool could have written it."""
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            z.writestr(info, edit(data.decode("utf-8")).encode("utf-8") if info.filename == part else data)
+
+
+def use_builtin_date_format(path: Path, num_fmt_id: int = 57) -> None:
+    """Give every date cell Excel's built-in Japanese date format `num_fmt_id` (57 = ggge"年"m"月"d"日").
+
+    Excel refers to its built-in formats 27-36 and 50-58 by id alone, with no <numFmt> entry; openpyxl does
+    not know them as dates, so such cells read as plain serial numbers.
+    """
+
+    def edit(xml: str) -> str:
+        ids = re.findall(r'<numFmt numFmtId="(\d+)" formatCode="yyyy-mm-dd"/>', xml)
+        assert ids, "no date format to replace"
+        for i in ids:
+            xml = xml.replace(f'numFmtId="{i}"', f'numFmtId="{num_fmt_id}"')
+        return xml.replace(f'<numFmt numFmtId="{num_fmt_id}" formatCode="yyyy-mm-dd"/>', "")
+
+    rewrite_part(path, "xl/styles.xml", edit)
+
+
+def use_shared_strings(path: Path, sheet_part: str, cells: dict[str, str]) -> None:
+    """Store `cells` of one sheet in a shared string table, as Excel does (openpyxl writes inline strings).
+
+    Each value is the raw inner XML of its <si>: escapes, rich-text runs and phonetic runs as Excel writes them.
+    """
+    table = "".join(f"<si>{inner}</si>" for inner in cells.values())
+    sst = f'<sst xmlns="{MAIN_NS}" count="{len(cells)}" uniqueCount="{len(cells)}">{table}</sst>'
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            xml = data.decode("utf-8") if info.filename.endswith((".xml", ".rels")) else None
+            if info.filename == "[Content_Types].xml":
+                xml = xml.replace(
+                    "</Types>", f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_TYPE}"/></Types>'
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                rel = f'<Relationship Id="rIdSst" Type="{SST_REL}" Target="sharedStrings.xml"/>'
+                xml = xml.replace("</Relationships>", rel + "</Relationships>")
+            elif info.filename == sheet_part:
+                for i, cell in enumerate(cells):
+                    xml, n = re.subn(rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)', f'<c r="{cell}" t="s"><v>{i}</v></c>', xml)
+                    assert n == 1, f"{cell} not found in {sheet_part}"
+            z.writestr(info, xml.encode("utf-8") if xml is not None else data)
+        z.writestr("xl/sharedStrings.xml", sst)
+
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+
+
+def make_inline_string(path: Path, sheet_part: str, cell: str, text_xml: str) -> None:
+    """Turn `cell` of `sheet_part` into an inline string cell holding `text_xml` (as xlsxwriter or POI write them)."""
+
+    def edit(xml: str) -> str:
+        new, n = re.subn(
+            rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)', f'<c r="{cell}" t="inlineStr"><is><t>{text_xml}</t></is></c>', xml
+        )
+        assert n == 1, f"{cell} not found in {sheet_part}"
+        return new
+
+    rewrite_part(path, sheet_part, edit)

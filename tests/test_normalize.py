@@ -8,14 +8,18 @@ import pytest
 
 from pipeline.contract import CHOICES
 from pipeline.normalize import (
+    DATE_YEARS,
     Invalid,
     clean_id,
     clean_text,
+    decode_excel_escapes,
     parse_choice,
     parse_count,
     parse_date,
     parse_flag,
     parse_time,
+    serial_to_date,
+    weekday_mismatch,
 )
 
 D = dt.date
@@ -192,3 +196,122 @@ def test_parsers_never_raise_on_arbitrary_text():
         assert parse_time(s) is None or isinstance(parse_time(s), (dt.time, Invalid))
         assert parse_count(s) is None or isinstance(parse_count(s), (int, Invalid))
         clean_text(s)
+
+
+# --- dates a careful clerk would want questioned (issue #10) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw,why",
+    [
+        (2020, "年だけ"),  # as a number it would be the Excel serial of 1905-07-12 (明治38年)
+        (1985.0, "年だけ"),
+        ("2020", "年だけ"),
+        ("２０２０", "年だけ"),
+        ("2020年", "年だけ"),
+        ("令和2年", "年だけ"),
+        ("R2", "年だけ"),
+        ("令和元年4月30日", "2019年5月1日"),  # 令和 began on 2019-05-01
+        ("R1.4.30", "2019年5月1日"),
+        ("平成元年1月7日", "1989年1月8日"),  # 平成 began on 1989-01-08
+        ("H1.1.1", "1989年1月8日"),
+        ("昭和元年12月24日", "1926年12月25日"),
+        ("1899/12/31", "1900年～2100年"),
+        ("2299/1/1", "1900年～2100年"),
+        (dt.datetime(2299, 1, 1), "1900年～2100年"),  # a real Excel date cell, out of range
+        ("明治5年12月2日", "1900年～2100年"),
+    ],
+)
+def test_questionable_dates_are_refused_with_a_reason(raw, why):
+    got = parse_date(raw)
+    assert isinstance(got, Invalid)
+    assert got.reason and why in got.reason
+    assert any("\u3040" <= ch <= "\u30ff" for ch in got.reason)  # a Japanese sentence
+
+
+def test_year_alone_message_says_what_excel_would_make_of_it():
+    assert "1905年7月12日" in parse_date(2020).reason  # 1899-12-30 + 2020 days
+
+
+def test_era_reason_names_the_day_in_the_era_before():
+    assert "平成31年4月30日" in parse_date("令和元年4月30日").reason
+    assert "昭和64年1月7日" in parse_date("平成元年1月7日").reason
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("令和元年5月1日", D(2019, 5, 1)),  # first day of 令和
+        ("平成元年1月8日", D(1989, 1, 8)),  # first day of 平成
+        ("平成31年5月1日", D(2019, 5, 1)),  # after 平成 ended: accepted on purpose (docs/decisions.md)
+        ("昭和64年1月8日", D(1989, 1, 8)),
+        ("1900/1/1", D(1900, 1, 1)),  # the range is inclusive
+        ("2100/12/31", D(2100, 12, 31)),
+        (999, D(1902, 9, 25)),  # just below the numbers read as a year alone
+        (3000, D(1908, 3, 18)),  # just above
+    ],
+)
+def test_dates_just_inside_the_boundaries(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_year_range_is_a_parameter_and_a_module_default():
+    assert DATE_YEARS == (1900, 2100)
+    assert parse_date("1899/12/31", years=(1873, 2100)) == D(1899, 12, 31)
+    assert isinstance(parse_date("2030/1/1", years=(1900, 2029)), Invalid)
+    assert parse_date("明治6年1月1日", years=(1873, 2099)) == D(1873, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "raw,written,real",
+    [
+        ("令和２年３月５日（金）", "金", "木"),  # 2020-03-05 was a Thursday
+        ("2020/3/5(金曜日)", "金曜日", "木"),
+        ("R2.3.5 (Fri)", "Fri", "木"),
+        ("令和6年6月10日（日）", "日", "月"),
+    ],
+)
+def test_weekday_that_does_not_match_the_date(raw, written, real):
+    d, w, r = weekday_mismatch(raw)
+    assert (w, r) == (written, real)
+    assert parse_date(raw) == d  # the date is still read
+
+
+@pytest.mark.parametrize(
+    "raw", ["令和2年3月5日（木）", "2020/3/5(木曜日)", "R2.3.5 (thu)", "令和2年3月5日", "春（金）", None, 43895]
+)
+def test_weekday_that_matches_or_is_absent(raw):
+    assert weekday_mismatch(raw) is None
+
+
+def test_1904_serials_count_from_1904():
+    """Excel's 1904 system: serial 0 is 1904-01-01."""
+    assert serial_to_date((D(2020, 3, 5) - D(1904, 1, 1)).days, date1904=True) == D(2020, 3, 5)
+    assert serial_to_date((D(2020, 3, 5) - D(1899, 12, 30)).days) == D(2020, 3, 5)
+
+
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("一行目_x000D_\n二行目", "一行目\r\n二行目"),  # Excel's CR
+        ("A_x0001_B_x001F_C", "ABC"),  # control characters: decoded, then dropped (XML cannot hold them)
+        ("A_x0009_B", "A\tB"),
+        ("_x005F_x0041_", "_x0041_"),  # a typed "_x0041_": the underscore is escaped
+        ("_x005F_x005F_", "_x005F_"),
+        ("_x005f_x000d_", "_x000d_"),  # hex in either case
+        ("_x0041__x0042_", "AB"),
+        ("_xD83D__xDE00_", "\U0001f600"),  # a surrogate pair as two escapes
+        ("_xD83D_", ""),  # a lone surrogate is not a character
+        ("a_b_x12_ _x00ZZ_ x005F_", "a_b_x12_ _x00ZZ_ x005F_"),  # no escape syntax: as typed
+        ("名前", "名前"),
+    ],
+)
+def test_excel_escapes(raw, expected):
+    assert decode_excel_escapes(raw) == expected
+
+
+def test_huge_numbers_are_invalid_not_a_crash():
+    for raw in (10**400, -(10**400), "9" * 400, 1e308, float("inf"), float("nan")):
+        assert isinstance(parse_date(raw), Invalid)
+    assert isinstance(parse_count(-(10**400)), Invalid)
+    assert parse_count("9" * 400) == int("9" * 400)

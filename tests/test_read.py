@@ -12,7 +12,17 @@ from openpyxl import Workbook, load_workbook
 
 from pipeline.read import read_workbook
 from pipeline.validate import Options, validate_workbook
-from tests.builders import AS_OF, D, baseline, merge_council_ids, write_book
+from tests.builders import (
+    AS_OF,
+    D,
+    baseline,
+    cell_of,
+    make_inline_string,
+    merge_council_ids,
+    use_builtin_date_format,
+    use_shared_strings,
+    write_book,
+)
 
 
 def _validate(path):
@@ -347,3 +357,114 @@ def test_station_sheet_laid_out_across(tmp_path):
     wb.save(path)
     r = _validate(path)
     assert [(f.rule, f.sheet, f.cell) for f in r.findings] == [("required-value", "署", "A3")]
+
+
+# --- the 1904 date system -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format_id", [27, 31, 57, 58])
+def test_1904_workbook_with_builtin_japanese_date_formats(tmp_path, format_id):
+    """A workbook saved in the 1904 date system: serials count from 1904-01-01 (Excel's definition).
+
+    Its dates carry built-in Japanese format ids, which arrive as plain numbers; read from 1899-12-30 they
+    would be 1,462 days early. Every planted date must read back as the calendar date the clerk typed.
+    """
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets, date1904=True)
+    use_builtin_date_format(path, format_id)
+    with zipfile.ZipFile(path) as z:
+        assert b'date1904="1"' in z.read("xl/workbook.xml")
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+    # The planted 設置日 2024-04-01 is stored as its 1904 serial, a plain number with format `format_id`.
+    serial = (D(2024, 4, 1) - D(1904, 1, 1)).days
+    assert re.search(rf'<c r="{cell_of(sheets, "協議会", 0, "設置日")}" s="\d+"[^>]*><v>{serial}</v>', sheet)
+    r = _validate(path)
+    assert [(f.rule, f.cell, f.message) for f in r.findings] == []
+    assert r.book.councils[0].established == D(2024, 4, 1)
+    expected = [(m["生年月日"], m["委嘱日"], m["任期満了日"]) for m in sheets["委員"]]
+    assert [(m.birth, m.start, m.end) for m in r.book.members] == expected
+    assert [mt.date for mt in r.book.meetings] == [m["開催日"] for m in sheets["会議"]]
+    assert [(e.notice, e.vote) for e in r.book.elections] == [(D(2025, 7, 20), D(2025, 8, 3))]
+
+
+def test_1904_workbook_with_recognised_date_format(tmp_path):
+    """Date cells with an ordinary format (which openpyxl converts itself) read right in 1904 workbooks too."""
+    sheets = baseline()
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets, date1904=True))
+    assert r.findings == []
+    assert [m.start for m in r.book.members] == [m["委嘱日"] for m in sheets["委員"]]
+
+
+def test_1904_workbook_year_alone_is_still_questioned(tmp_path):
+    """A year typed alone stays a year in any date system: bad-date at its cell, not a date of 1909."""
+    sheets = baseline()
+    sheets["委員"][0]["生年月日"] = 1950
+    r = _validate(write_book(tmp_path / "b.xlsx", sheets, date1904=True))
+    assert [(f.rule, f.cell) for f in r.findings if f.rule == "bad-date"] == [
+        ("bad-date", cell_of(sheets, "委員", 0, "生年月日"))
+    ]
+
+
+# --- Excel's _xHHHH_ escapes ---------------------------------------------------------------------
+
+
+def test_escapes_in_shared_strings_are_decoded(tmp_path):
+    """Excel writes CR as _x000D_, control characters as _x0001_ and a typed "_x0041_" as "_x005F_x0041_".
+
+    openpyxl keeps _x000D_ as text and drops every "x005F_"; the reader decodes as Excel does and then drops
+    what XML cannot hold. Phonetic runs (ふりがな that Excel stores with the text) are not part of the text.
+    """
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    job = [cell_of(sheets, "委員", i, "職業") for i in range(4)]
+    use_shared_strings(
+        path,
+        "xl/worksheets/sheet3.xml",
+        {
+            job[0]: "<t>会社員_x000D_\n（営業）</t>",
+            job[1]: "<t>自営業_x0001__x001F_</t>",
+            job[2]: "<t>型番_x005F_x0041_と_x005f_x000d_</t>",
+            job[3]: '<t>農業_x0009_</t><rPh sb="0" eb="2"><t>ノウギョウ</t></rPh>',
+            cell_of(sheets, "委員", 4, "氏名"): "<r><t>千葉</t></r><r><rPr><b/></rPr><t>_x0001_　誠</t></r>",
+        },
+    )
+    r = _validate(path)
+    assert r.findings == []
+    jobs = [m.job for m in r.book.members[:4]]
+    assert jobs == ["会社員\n（営業）", "自営業", "型番_x0041_と_x000d_", "農業"]
+    assert r.book.members[4].name == "千葉　誠"
+
+
+def test_escapes_in_inline_strings_are_decoded(tmp_path):
+    """Inline strings (openpyxl, xlsxwriter's constant-memory mode, Apache POI) carry the same escapes."""
+    sheets = baseline()
+    sheets["会議"][0]["備考"] = "備考"
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    make_inline_string(
+        path,
+        "xl/worksheets/sheet3.xml",
+        cell_of(sheets, "委員", 0, "職業"),
+        "会社員_x000D_\n_x0002_（営業）_x005F_x0030_",
+    )
+    make_inline_string(path, "xl/worksheets/sheet4.xml", cell_of(sheets, "会議", 0, "備考"), "資料_x000D_\n配布")
+    r = _validate(path)
+    assert r.findings == []
+    assert r.book.members[0].job == "会社員\n（営業）_x0030_"
+    assert r.book.meetings[0].note == "資料\n配布"
+
+
+def test_text_without_escapes_is_untouched(tmp_path):
+    """An underscore or "x005F_" typed without Excel's escape syntax reads as typed."""
+    sheets = baseline()
+    path = write_book(tmp_path / "b.xlsx", sheets)
+    use_shared_strings(
+        path,
+        "xl/worksheets/sheet3.xml",
+        {
+            cell_of(sheets, "委員", 0, "職業"): "<t>a_b_x12_ x005F_ _x00ZZ_</t>",
+            cell_of(sheets, "委員", 1, "職業"): "<t>_x000D_会社員</t>",
+        },
+    )
+    make_inline_string(path, "xl/worksheets/sheet3.xml", cell_of(sheets, "委員", 2, "職業"), "x005F_ _x00_")
+    r = _validate(path)
+    assert [m.job for m in r.book.members[:3]] == ["a_b_x12_ x005F_ _x00ZZ_", "会社員", "x005F_ _x00_"]
