@@ -39,7 +39,7 @@ def soffice() -> str | None:
     found = shutil.which("soffice") or shutil.which("libreoffice")
     if found:
         return found
-    if os.name == "nt":
+    if _on_windows():
         for var in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)"):
             base = os.environ.get(var)
             if base:
@@ -47,6 +47,10 @@ def soffice() -> str | None:
                 if exe.is_file():
                     return str(exe)
     return None
+
+
+def _on_windows() -> bool:
+    return os.name == "nt"
 
 
 def fontconfig_file(work: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Each form converts in LibreOffice: page counts and every label visible in the PDF text."""
+"""Each form converts in LibreOffice: page counts at SPEC 5's limits, every label visible, only IPA fonts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from pipeline import forms
 from pipeline.model import Member
 from pipeline.pdf import convert, export_pdfs
 from pipeline.render import load_templates
-from tests.test_render import COUNCIL, MEETING, MEMBERS, STATION, _member
+from tests.form_cases import COUNCIL, MEETING, MEMBERS, PAGES, STATION, contexts, member
+
+_member = member
 
 HAVE_LO = shutil.which("soffice") is not None and shutil.which("pdftotext") is not None
 if not HAVE_LO and os.environ.get("CI"):
@@ -64,10 +66,65 @@ def _as_member(m: Member) -> Member:
     return Member(**{**m.__dict__, "start": MEMBERS[0].start, "end": MEMBERS[0].end})
 
 
-def _text(pdf) -> str:
-    out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+def _text(pdf, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    out = subprocess.run(["pdftotext", *pages, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     # pdftotext puts spaces between kana/kanji and digits and wraps lines: compare without white space.
     return "".join(out.split())
+
+
+def _fonts(pdf) -> set[str]:
+    """The base names of the fonts a PDF embeds or references (subset prefixes dropped)."""
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return {line.split()[0].split("+")[-1] for line in out.splitlines()[2:] if line.strip()}
+
+
+@pytest.fixture(scope="module")
+def case_pdfs(tmp_path_factory):
+    """Every form at ordinary, empty and extreme values, converted in one LibreOffice run."""
+    tmp = tmp_path_factory.mktemp("cases")
+    templates = load_templates(fields=forms.FIELDS)
+    paths = {}
+    for case, (form, ctx) in contexts().items():
+        p = tmp / f"{case}.docx"
+        p.write_bytes(templates[form].render(ctx))
+        paths[case] = p
+    pdfs = convert(list(paths.values()))
+    return {case: pdfs[p] for case, p in paths.items()}
+
+
+@pytest.mark.parametrize("case", sorted(PAGES))
+def test_page_count_at_the_limits(case_pdfs, case):
+    """One page per form at SPEC 5's limits (15 members with wrapped cells, 5 opinions of 60 characters);
+    the form plus its 別紙 when the opinions do not fit (12 of about 26 characters: exactly one 別紙 page)."""
+    assert len(PdfReader(case_pdfs[case]).pages) == PAGES[case]
+
+
+@pytest.mark.parametrize("case", sorted(PAGES))
+def test_pdf_uses_only_ipa_fonts(case_pdfs, case):
+    """ＭＳ 明朝 maps to IPA明朝 for every character, digits, Latin letters and ○ included."""
+    fonts = _fonts(case_pdfs[case])
+    assert fonts and all(f.startswith("IPA") for f in fonts), fonts
+
+
+def test_bessi_repeats_its_header_on_every_page(case_pdfs):
+    pdf = case_pdfs["form3-extreme"]
+    n = len(PdfReader(pdf).pages)
+    assert n >= 3
+    assert "別紙のとおり" in _text(pdf, 1)
+    for page in range(2, n + 1):
+        text = _text(pdf, page)
+        assert "意見・要望" in text and "回答" in text, page
+    assert "意見12：" in _text(pdf, n) and "回答12：" in _text(pdf, n)
+
+
+def test_limit_case_keeps_the_notes_and_opinions_on_the_form(case_pdfs):
+    text = _text(case_pdfs["form2-extreme"])
+    assert "長谷川左衛門太郎" in text and "委員の構成は、" in text
+    text = _text(case_pdfs["form3-limit"])
+    assert "意見5：" in text and "回答5：" in text and "別紙" not in text
+    # 公用文 times, and the 開催日時 line does not wrap inside a word.
+    assert "午後2時から午後3時30分まで" in text
 
 
 @pytest.mark.parametrize("form", ["委嘱状", "設置報告書", "開催結果報告書"])
@@ -128,5 +185,10 @@ def test_every_sample_document_converts_to_one_page(tmp_path):
     assert len(docs) > 300
     pdfs = convert(docs)
     assert sorted(pdfs) == docs
+    # One page each; a meeting whose opinions do not fit has its 別紙 after the form.
     pages = {str(d.relative_to(tmp_path)): len(PdfReader(p).pages) for d, p in pdfs.items()}
-    assert {k: v for k, v in pages.items() if v != 1} == {}
+    with_bessi = {str(d.relative_to(tmp_path)) for d in docs if "別紙のとおり" in _text(pdfs[d], 1)}
+    assert {k: v for k, v in pages.items() if (v != 1) != (k in with_bessi)} == {}
+    assert {k: v for k, v in pages.items() if k in with_bessi and v < 2} == {}
+    fonts = set().union(*(_fonts(p) for p in pdfs.values()))
+    assert all(f.startswith("IPA") for f in fonts), fonts
