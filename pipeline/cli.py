@@ -162,18 +162,48 @@ def print_report(report: RunReport, documents: bool) -> None:
             print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
     if documents:
         print("\n文書の作成状況（署ごと）")
-        heads = ["作成", "変更なし", "手修正保護", "停止", "エラー", "警告"]
+        heads = ["作成", "変更なし", "手修正保護", "停止", "旧版", "エラー", "警告"]
         print("  " + pad("警察署", 20) + " ".join(pad(h, 10, right=True) for h in heads))
         for wr in report.stations:  # the shared 選挙期間.xlsx has no documents of its own
             s = Counter(d.status for d in wr.documents)
             sev = Counter(f.severity for f in wr.findings)
             name = wr.result.station or wr.result.file
-            counts = [s["written"], s["unchanged"], s["kept-edited"], s["blocked"]]
+            counts = [s["written"], s["unchanged"], s["kept-edited"], s["blocked"], s["orphaned"]]
             counts += [sev[Severity.ERROR], sev[Severity.WARNING]]
             print("  " + pad(name, 20) + " ".join(pad(str(n), 10, right=True) for n in counts))
-        kept = [d for wr in report.workbooks for d in wr.documents if d.status == "kept-edited"]
-        for d in kept:
-            print(f"  手で修正された文書は上書きしていません: {d.path} → 新しい版: {d.new_path}")
+        print_documents(report)
+
+
+SHOW_AT_MOST = 20
+
+
+def _blocked_line(d) -> str:
+    return f"{d.path}  ← {'、'.join(d.blocked_at or [])}（{'、'.join(d.blocked_by or [])}）"
+
+
+def _kept_line(d) -> str:
+    return d.path + (f" → 新しい版: {d.new_path}" if d.new_path else "（記録は変わっていません）")
+
+
+DOCUMENT_SECTIONS = [
+    ("blocked", "作成を止めた文書（{n}件）: 指摘を直してもう一度実行すると作成します", _blocked_line),
+    ("kept-edited", "手で修正された文書は上書きしていません（{n}件）", _kept_line),
+    ("orphaned", "以前の実行で作った文書で、今の記録にないもの（{n}件、削除はしていません）", lambda d: d.path),
+]
+
+
+def print_documents(report: RunReport) -> None:
+    """The documents a clerk has to act on, by name: stopped, kept as edited, left from earlier runs."""
+    docs = [d for wr in report.workbooks for d in wr.documents]
+    for status, heading, line in DOCUMENT_SECTIONS:
+        chosen = [d for d in docs if d.status == status]
+        if not chosen:
+            continue
+        print("\n" + heading.format(n=len(chosen)))
+        for d in chosen[:SHOW_AT_MOST]:
+            print("  " + line(d))
+        if len(chosen) > SHOW_AT_MOST:
+            print(f"  ほか {len(chosen) - SHOW_AT_MOST} 件（検証結果.xlsx の作成状況シート）")
 
 
 def summary_line(wr) -> str:

@@ -254,7 +254,8 @@ def validate_and_write(
             outcomes = pool.map(_write_job, jobs)
         for i, (wr, (docs, failures, files, keys)) in enumerate(zip(todo, outcomes, strict=True)):
             wr.documents, wr.write_failures = docs, failures
-            if files is not None:
+            if files is not None:  # the worker's view of this folder replaces the parent's
+                manifest.drop(wr.folder + "/")
                 manifest.files.update(files)
                 manifest.keys.update(keys)
             manifest.save()  # after every workbook: an interrupted run keeps what it wrote
@@ -349,6 +350,10 @@ def write_documents(
                 doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]
                 failures.append(WriteFailure(doc, e))
         docs.append(doc)
+    produced = {d.path for d in docs} | {d.new_path for d in docs if d.new_path}
+    for rel in manifest.forget_missing(folder + "/", produced):
+        form = rel.split("/")[1] if rel.count("/") >= 2 else ""
+        docs.append(Document(form, rel, "orphaned"))
     return docs, failures
 
 

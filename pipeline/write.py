@@ -257,6 +257,11 @@ class Manifest:
             {k: v for k, v in self.keys.items() if k.startswith(prefix)},
         )
 
+    def drop(self, prefix: str) -> None:
+        for table in (self.files, self.keys):
+            for k in [k for k in table if k.startswith(prefix)]:
+                del table[k]
+
     def save(self) -> None:
         data = {"files": dict(sorted(self.files.items())), "keys": dict(sorted(self.keys.items()))}
         atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -273,19 +278,37 @@ class Manifest:
         ours = current is not None and sha256(current) == self.files.get(rel)
         if ours and key is not None and self.keys.get(rel) == key:
             return "unchanged", None  # same template, same values, untouched file: nothing to render
+        edited = current is not None and not ours
+        if edited and key is not None and self.keys.get(rel) == key:
+            # Edited by hand (or only re-saved in Word) and the record is as it was when the clerk's
+            # version was generated: the clerk's file is the current one; no 新版.
+            return "kept-edited", None
         data = render()
         if current is not None:
             if current == data:
                 self.files[rel], self.keys[rel] = sha256(data), key or ""
                 return "unchanged", None
-            if not ours:
-                # Not what we wrote: a clerk edited it. Keep it; put the new version beside it.
+            if edited:
+                # The clerk edited it and the record has changed since: keep the file, put the new
+                # version beside it. keys[rel] stays that of the version the clerk edited.
                 new_rel = edited_sibling(rel)
                 self.write(new_rel, lambda: data, key)
                 return "kept-edited", new_rel
         atomic_write(self.root / rel, data)
         self.files[rel], self.keys[rel] = sha256(data), key or ""
         return "written", None
+
+    def forget_missing(self, prefix: str, keep: set[str]) -> list[str]:
+        """Documents under prefix that an earlier run wrote and this run did not produce: the ones still
+        on disk are returned (orphaned: never deleted); the ones the clerk deleted are forgotten."""
+        orphans = []
+        for rel in sorted(k for k in self.files if k.startswith(prefix) and k not in keep):
+            if (self.root / rel).is_file():
+                orphans.append(rel)
+            else:
+                del self.files[rel]
+                self.keys.pop(rel, None)
+        return orphans
 
 
 def edited_sibling(rel: str) -> str:

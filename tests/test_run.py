@@ -104,25 +104,75 @@ def _one_station(tmp_path, sheets=None) -> Path:
     return inp
 
 
+def _docs(out: Path) -> dict[str, dict]:
+    return {d["path"]: d for w in load_json(out)["workbooks"] for d in w["documents"]}
+
+
 def test_hand_edit_is_never_overwritten(tmp_path, capsys):
     inp, out = _one_station(tmp_path), tmp_path / "out"
     assert reports(inp, out) == 0
     target = sorted((out / "テスト警察署" / "委嘱状").glob("*.docx"))[0]
+    rel = target.relative_to(out).as_posix()
     doc = Document(target)
     doc.paragraphs[1].runs[0].text = "手で直した氏名"
     doc.save(target)
     edited = target.read_bytes()
     capsys.readouterr()
+    # The record has not changed: the clerk's file is the current one, and no 新版 is written.
     for _ in range(2):
         assert reports(inp, out) == 0
         assert target.read_bytes() == edited
-        docs = {d["path"]: d for w in load_json(out)["workbooks"] for d in w["documents"]}
-        rel = str(target.relative_to(out))
-        assert docs[rel]["status"] == "kept-edited"
-        new = out / docs[rel]["new_path"]
-        assert new.is_file() and "手で直した氏名" not in "".join(p.text for p in Document(new).paragraphs)
+        assert _docs(out)[rel]["status"] == "kept-edited" and "new_path" not in _docs(out)[rel]
+        assert not list(out.rglob("*_新版.docx"))
     printed = capsys.readouterr().out
     assert "上書きしていません" in printed and target.name in printed
+    # Now the record changes (a new 署長): the clerk's file stays, the new version goes beside it.
+    sheets = baseline()
+    sheets["署"][1]["値"] = "新井　署長"
+    write_book(inp / "テスト署.xlsx", sheets)
+    for _ in range(2):
+        assert reports(inp, out) == 0
+        assert target.read_bytes() == edited
+        d = _docs(out)[rel]
+        assert d["status"] == "kept-edited" and d["new_path"].endswith("_新版.docx")
+        text = "".join(p.text for p in Document(out / d["new_path"]).paragraphs)
+        assert "新井　署長" in text and "手で直した氏名" not in text
+
+
+def test_resaved_unchanged_document_settles_as_kept_edited(tmp_path):
+    """Opening and re-saving in Word changes the bytes, not the content: no endless 新版."""
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    assert reports(inp, out) == 0
+    target = sorted((out / "テスト警察署" / "委嘱状").glob("*.docx"))[0]
+    Document(target).save(target)  # a re-save: same text, other bytes
+    for _ in range(3):
+        assert reports(inp, out) == 0
+        d = _docs(out)[target.relative_to(out).as_posix()]
+        assert d["status"] == "kept-edited" and "new_path" not in d
+    assert not list(out.rglob("*_新版.docx"))
+
+
+def test_renamed_member_leaves_an_orphan_that_is_listed_never_deleted(tmp_path, capsys):
+    inp, out = _one_station(tmp_path), tmp_path / "out"
+    assert reports(inp, out) == 0
+    sheets = baseline()
+    old_name = sheets["委員"][4]["氏名"]
+    sheets["委員"][4]["氏名"] = old_name + "之"  # 阿部　浩 -> 阿部　浩之
+    write_book(inp / "テスト署.xlsx", sheets)
+    capsys.readouterr()
+    assert reports(inp, out) == 0
+    docs = _docs(out)
+    orphans = [p for p, d in docs.items() if d["status"] == "orphaned"]
+    assert len(orphans) == 1 and old_name in orphans[0] and old_name + "之" not in orphans[0]
+    assert (out / orphans[0]).is_file() and docs[orphans[0]]["form"] == "委嘱状"
+    assert any(old_name + "之" in p and d["status"] == "written" for p, d in docs.items())
+    assert orphans[0].split("/")[-1] in capsys.readouterr().out  # named on screen too
+    # Still listed on the next run; forgotten once the clerk deletes it.
+    assert reports(inp, out) == 0
+    assert _docs(out)[orphans[0]]["status"] == "orphaned"
+    (out / orphans[0]).unlink()
+    assert reports(inp, out) == 0
+    assert orphans[0] not in _docs(out)
 
 
 def test_regenerates_what_it_wrote_when_input_changes(tmp_path):
