@@ -120,6 +120,8 @@ def _print_full(report: RunReport) -> None:
     print(f"\n検証結果: {report.json_path}")
     for p in report.annotated:
         print(f"指摘を書き込んだブック: {p}")
+    if report.overview:
+        print(f"概要ページ（ブラウザで開けます）: {report.overview[-1]}")
     for why in report.annotate_failed:
         print(why, file=sys.stderr)
 

@@ -108,19 +108,8 @@ class StationView:
     counts: Counter = field(default_factory=Counter)
 
 
-def _findings(wr: WorkbookRun) -> list[Finding]:
-    """Every finding of the workbook as 検証結果.json lists it (validation, then write failures)."""
-    found = getattr(wr, "findings", None)
-    return list(found) if isinstance(found, list) else list(wr.result.findings)
-
-
-def _status(wr: WorkbookRun) -> str:
-    s = getattr(wr, "status", None)
-    return s if isinstance(s, str) else wr.result.status
-
-
 def _severities(findings: Iterable[Finding]) -> Counter:
-    return Counter(str(getattr(f.severity, "value", f.severity)) for f in findings)
+    return Counter(f.severity.value for f in findings)
 
 
 def _canon(wr: WorkbookRun, sheet: str | None) -> str:
@@ -187,7 +176,7 @@ def station_view(wr: WorkbookRun, as_of: dt.date) -> StationView:
     """What the station page shows, computed once from the model and the findings."""
     book = wr.result.book
     assert book is not None
-    findings = _findings(wr)
+    findings = wr.findings
     flagged: dict[tuple[str, int], set[str]] = defaultdict(set)
     for f in findings:
         if f.row is not None:
@@ -669,10 +658,10 @@ def _findings_section(sv: StationView) -> list[str]:
     by_source: dict[tuple[str, int], list] = defaultdict(list)
     by_cell: dict[str, list] = defaultdict(list)
     for d in wr.documents:
-        src = getattr(d, "source", None)
+        src = d.source
         if src:
             by_source[(src[0], src[1])].append(d)
-        for cell in getattr(d, "blocked_at", None) or ():
+        for cell in d.blocked_at or ():
             by_cell[cell].append(d)
     groups: dict[str, list[Finding]] = defaultdict(list)
     for f in sv.findings:
@@ -691,7 +680,7 @@ def _findings_section(sv: StationView) -> list[str]:
             '<col style="width:28%"></colgroup><tr><th>区分</th><th>場所</th><th>内容</th><th>関係する文書</th></tr>'
         )
         for f in items:
-            sev = str(getattr(f.severity, "value", f.severity))
+            sev = f.severity.value
             where = f"シート「{f.sheet}」" if f.sheet else "ブック全体"
             if f.cell:
                 where += f" {f.cell}"
@@ -742,9 +731,7 @@ def _opinions_section(sv: StationView, as_of: dt.date) -> list[str]:
         return out
     councils = sv.book.councils_by_id()
     meeting_docs = {
-        getattr(d, "source", None)[1]: d
-        for d in sv.wr.documents
-        if getattr(d, "source", None) and d.source[0] == "会議" and d.form == "開催結果報告書"
+        d.source[1]: d for d in sv.wr.documents if d.source and d.source[0] == "会議" and d.form == "開催結果報告書"
     }
     out.append(
         '<table class="opinions"><tr><th>開催日</th><th>協議会</th><th>会議</th><th>意見・要望</th>'
@@ -794,7 +781,7 @@ def _documents_section(sv: StationView) -> list[str]:
             why = "、".join(
                 f"{esc(r)}（{esc(RULES[r].title)}）" if r in RULES else esc(r) for r in (d.blocked_by or [])
             )
-            at = getattr(d, "blocked_at", None)
+            at = d.blocked_at
             if at:
                 why += f'<br><span class="muted">{esc("、".join(at))}</span>'
             out.append(f"<tr><td>{esc(d.form)}：{esc(d.path.rsplit('/', 1)[-1])}</td><td>{why}</td></tr>")
@@ -814,7 +801,7 @@ def station_page(sv: StationView, as_of: dt.date) -> str:
     blocked = sum(1 for d in wr.documents if d.status == "blocked")
     serving = sum(len(v.serving) for v in sv.councils)
     regular, extra = _this_fy_meetings(sv.book.meetings, as_of)
-    status = _status(wr)
+    status = wr.status
     body = [
         f'<header data-station="{esc(sv.name)}">',
         f"<h1>{esc(sv.name)}　連絡協議会の概要</h1>",
@@ -876,7 +863,7 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
     lines = []
     for r in rows:
         wr, v = r.wr, r.view
-        status = _status(wr)
+        status = wr.status
         badge = _badge(_status_class(status), STATUS_LABELS.get(status, status))
         errors, warnings = r.counts["error"], r.counts["warning"]
         total.update(errors=errors, warnings=warnings, blocked=r.blocked)
@@ -906,7 +893,7 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
             name = "（読み込めません）"
         note = ""
         if wr.result.unreadable:
-            msg = next((f.message for f in _findings(wr)), "")
+            msg = next((f.message for f in wr.findings), "")
             note = f'<br><span class="muted">{esc(msg)}</span>'
         lines.append(
             f'<tr data-file="{esc(wr.result.file)}" data-status="{esc(status)}"><td class="nowrap">{esc(name)}</td>'
@@ -989,7 +976,7 @@ def write_overview(report: RunReport, output_dir: Path) -> list[Path]:
     written: list[Path] = []
     rows: list[IndexRow] = []
     for wr in report.workbooks:
-        findings = _findings(wr)
+        findings = wr.findings
         blocked = sum(1 for d in wr.documents if d.status == "blocked")
         view = None
         if wr.result.book is not None and wr.folder:

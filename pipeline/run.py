@@ -95,7 +95,8 @@ class RunReport:
     documents: bool = False  # whether this run wrote documents (reports) or only validated (check)
     json_path: Path | None = None
     annotated: list[Path] = field(default_factory=list)
-    annotate_failed: list[str] = field(default_factory=list)
+    annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
+    overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
     pdf_note: str | None = None
 
     @property
@@ -172,6 +173,13 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
     from .annotate import write_annotated  # openpyxl's writer: only when a run gets this far
 
     report.annotated, report.annotate_failed = write_annotated(report, output_dir)
+    if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
+        from .overview import write_overview
+
+        try:
+            report.overview = write_overview(report, output_dir)
+        except OSError as e:
+            report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
     failed: OSError | None = None
     try:
         report.json_path = write_report(report, output_dir, merge=options.only is not None)
