@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import threading
 import time
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.styles import PatternFill
 
-from pipeline.annotate import ANNOTATED, LIST_SHEET
+from pipeline.annotate import ANNOTATED, LIST_SHEET, STATUS_SHEET
 from pipeline.cli import main
 from pipeline.template_xlsx import write_template
 from pipeline.validate import Options, validate_workbook
@@ -25,15 +28,16 @@ def _bad_book(tmp_path) -> Path:
     sheets["協議会"][0]["名称"] = "一番町交番協議会"  # a warning
     sheets["委員"][19]["任期満了日"] = "2027/1/10"
     sheets["委員"][19]["任期変更"] = "短縮"  # info
-    return write_book(tmp_path / "in" / "テスト署.xlsx", sheets)
-
-
-def test_annotated_copy_marks_cells_and_lists_findings(tmp_path):
-    src = _bad_book(tmp_path)
+    src = write_book(tmp_path / "in" / "テスト署.xlsx", sheets)
     # The formula-looking text must be plain text in the input too.
     wb = load_workbook(src)
     wb["委員"]["J12"].data_type = "s"
     wb.save(src)
+    return src
+
+
+def test_annotated_copy_marks_cells_and_lists_findings(tmp_path):
+    src = _bad_book(tmp_path)
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     out = tmp_path / "out"
     code = main(["check", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S])
@@ -66,11 +70,57 @@ def test_annotated_copy_marks_cells_and_lists_findings(tmp_path):
     expiry = wb["委員"]["L21"]
     assert expiry.fill.fgColor.rgb.endswith("DDEBF7")
     # Hyperlinks jump to the cell; messages are text, never formulas.
-    links = [c.hyperlink.location for c in listing["E"][1:] if c.hyperlink]
+    assert by_rule["council-name"][3] == "協議会の名称"  # the rule's short Japanese name beside its id
+    links = [c.hyperlink.location for c in listing["F"][1:] if c.hyperlink]
     assert "'協議会'!B2" in links
     for row in listing.iter_rows(min_row=2):
         for c in row:
             assert c.data_type != "f"
+
+
+def test_status_sheet_lists_every_document_and_links_a_stopped_one_to_its_cell(tmp_path):
+    src = _bad_book(tmp_path)
+    out = tmp_path / "out"
+    assert main(["reports", "--input", str(src.parent), "--output", str(out), "--as-of", AS_OF_S]) == 1
+    data = json.loads((out / "検証結果.json").read_text("utf-8"))
+    docs = data["workbooks"][0]["documents"]
+    wb = load_workbook(out / "テスト警察署" / ANNOTATED)
+    assert wb.sheetnames[:2] == [LIST_SHEET, STATUS_SHEET]
+    rows = list(wb[STATUS_SHEET].iter_rows(min_row=2))
+    assert len(rows) == len(docs)
+    stopped = [r for r in rows if r[2].value == "作成を停止"]
+    # The planted public-office error stops that member's 委嘱状 and the council's 設置報告書.
+    assert sorted(r[0].value for r in stopped) == ["委嘱状", "設置報告書"]
+    for r in stopped:
+        assert "public-office" in r[3].value and "公職" in r[4].value
+        assert r[5].hyperlink.location == "'委員'!J12"
+
+
+def test_annotated_copy_given_back_as_input_carries_only_this_runs_marks(tmp_path):
+    """A clerk fixes the cells inside 検証結果.xlsx and drops it back as input."""
+    src = _bad_book(tmp_path)
+    wb = load_workbook(src)
+    wb["委員"]["B3"].fill = PatternFill("solid", fgColor="FF00B050")  # the clerk's own green fill
+    wb.save(src)
+    first = tmp_path / "out1"
+    main(["check", "--input", str(src.parent), "--output", str(first), "--as-of", AS_OF_S])
+    fed = tmp_path / "again"
+    fed.mkdir()
+    shutil.copy(first / "テスト警察署" / ANNOTATED, fed / ANNOTATED)
+    wb = load_workbook(fed / ANNOTATED)
+    wb["委員"]["J12"].value = None  # the public-office error fixed
+    wb["協議会"]["B2"].value = "一番町交番連絡協議会"  # the warning fixed
+    wb.save(fed / ANNOTATED)
+    second = tmp_path / "out2"
+    assert main(["check", "--input", str(fed), "--output", str(second), "--as-of", AS_OF_S]) == 0
+    data = json.loads((second / "検証結果.json").read_text("utf-8"))
+    assert {f["rule"] for w in data["workbooks"] for f in w["findings"]} == {"term-expiry"}
+    wb = load_workbook(second / "テスト警察署" / ANNOTATED)
+    for sheet, addr in (("委員", "J12"), ("協議会", "B2")):
+        assert wb[sheet][addr].comment is None and wb[sheet][addr].fill.fill_type is None, addr
+    assert wb["委員"]["B3"].fill.fgColor.rgb.endswith("00B050")  # the clerk's own fill is kept
+    assert wb["委員"]["L21"].fill.fgColor.rgb.endswith("DDEBF7")  # this run's mark
+    assert wb.sheetnames.count(LIST_SHEET) == 1 and len(list(wb[LIST_SHEET].iter_rows(min_row=2))) == 1
 
 
 def test_formula_looking_text_is_written_as_text(tmp_path):
