@@ -109,8 +109,17 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
 
 
 def _print_brief(report: RunReport) -> None:
+    """watch: per workbook one line, then its errors with cell and message, and where its copy is."""
     for wr in report.stations:
         print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
+        for f in wr.findings:
+            if f.severity == Severity.ERROR:
+                where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
+                print(f"    エラー {where}: {f.message}")
+        if wr.folder and report.output_dir is not None:
+            annotated = report.output_dir / wr.folder / "検証結果.xlsx"
+            if annotated in report.annotated:
+                print(f"    検証結果: {annotated}", flush=True)
 
 
 def _print_full(report: RunReport) -> None:
@@ -247,6 +256,8 @@ def cmd_watch(args) -> int:
         only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
         cmd_run(args, documents=True, only=only, brief=True)
 
+    # What is already in the folder first, then every workbook dropped in or saved.
+    cmd_run(args, documents=True, brief=True)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     watch(args.input, regenerate, log=lambda s: print(s, flush=True))
     return EXIT_OK

@@ -214,15 +214,26 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
     assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
     capsys.readouterr()
 
+    started = {}
+
     def fake_watch(folder, on_change, log, **kw):
+        started["printed"] = capsys.readouterr().out  # what watch did before it began to watch
+        sheets["委員"][3]["委嘱日"] = "令和8年13月1日"  # B is saved with an error
+        write_book(folder / "B署.xlsx", sheets)
         on_change([folder / "B署.xlsx"])
 
     monkeypatch.setattr(watch_mod, "watch", fake_watch)
     assert main(["watch", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
+    # At start, the workbooks already there are processed.
+    first = started["printed"]
+    assert "A署.xlsx" in first and "B署.xlsx" in first and "変更なし25" in first
     printed = capsys.readouterr().out
     lines = [line for line in printed.splitlines() if "B署.xlsx" in line]
-    assert len(lines) == 1 and "エラー0件" in lines[0] and "変更なし25" in lines[0]
+    assert len(lines) == 1 and "エラー1件" in lines[0]
     assert "A署.xlsx" not in printed
+    # The action names the error's cell and message, and where its 検証結果.xlsx is.
+    assert "委員!K5" in printed and "令和8年13月1日" in printed
+    assert str(out / "B警察署" / "検証結果.xlsx") in printed
     import json
 
     report = json.loads((out / "検証結果.json").read_text("utf-8"))
