@@ -46,6 +46,7 @@ RULES: dict[str, Rule] = {
         Rule("formula-no-value", INPUT, Severity.ERROR, "数式の値がない"),
         Rule("term-order", INPUT, Severity.ERROR, "日付の前後が逆"),
         Rule("weekday-mismatch", INPUT, Severity.WARNING, "日付と曜日が合わない"),
+        Rule("duplicate-station", INPUT, Severity.WARNING, "同じ警察署のブックが複数"),
         Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),

@@ -228,7 +228,7 @@ def validate_and_write(
             shared = er.book.elections
         report.workbooks.append(WorkbookRun(er))
     output_dir.mkdir(parents=True, exist_ok=True)
-    manifest = Manifest(output_dir) if documents else None
+    manifest = Manifest(output_dir)
     if documents:
         # Fail fast on a broken template, before any work (workers load their own copies).
         checked = templates or load_templates(fields=forms.FIELDS)
@@ -244,9 +244,17 @@ def validate_and_write(
             runs.append(WorkbookRun(result))
         # Folders are named in input order, so the same input always gives the same tree.
         folders = Names()
+        if options.only is not None:
+            # A watch run re-reads some workbooks: the others keep the folders they were given.
+            processed = {wr.result.file for wr in runs}
+            for file, folder in sorted(manifest.folders.items()):
+                if file not in processed and (input_dir / file).exists():
+                    folders.reserve(folder)
         for wr in runs:
             if wr.result.book:
                 wr.folder = folders.take("", wr.result.station or wr.result.path.stem, "", MAX_FOLDER)
+                manifest.folders[wr.result.file] = wr.folder
+        _flag_duplicate_stations(runs)
         report.workbooks.extend(runs)
         if not documents:
             return report
@@ -283,6 +291,29 @@ def run(
     """Validate and write documents only (no 検証結果 files, no PDFs): for scripts and tests of those stages."""
     opts = RunOptions(options.as_of, options.strict, options.long_tenure_years, documents=documents)
     return validate_and_write(input_dir, output_dir, opts, templates=templates)
+
+
+def _flag_duplicate_stations(runs: list[WorkbookRun]) -> None:
+    """Two workbooks that name the same 警察署: a warning on both; their outputs already go to separate folders."""
+    by_station: dict[str, list[WorkbookRun]] = {}
+    for wr in runs:
+        if wr.result.book and wr.result.station:
+            by_station.setdefault(wr.result.station, []).append(wr)
+    for station, same in by_station.items():
+        if len(same) < 2:
+            continue
+        files = "、".join(w.result.file for w in same)
+        for wr in same:
+            sheet = next((a for a, c in wr.result.canon.items() if c == "署"), "署")
+            wr.result.findings.append(
+                make_finding(
+                    "duplicate-station",
+                    f"警察署名「{station}」のブックが{len(same)}冊あります（{files}）。"
+                    f"このブックの結果はフォルダ「{wr.folder}」に分けて書きました。"
+                    "正しいブックを確かめ、不要な方（コピーなど）は入力フォルダから移してください。",
+                    sheet=sheet,
+                )
+            )
 
 
 PARALLEL_MIN = 4  # fewer workbooks than this: starting processes costs more than it saves

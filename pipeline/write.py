@@ -62,6 +62,9 @@ class Names:
     def __init__(self) -> None:
         self.used: set[str] = set()
 
+    def reserve(self, rel: str) -> None:
+        self.used.add(rel.casefold())
+
     def take(self, folder: str, stem: str, suffix: str = ".docx", max_chars: int = MAX_NAME) -> str:
         budget = min(max_chars, MAX_REL - (len(folder) + 1 if folder else 0))
         n = 1
@@ -240,14 +243,15 @@ class Manifest:
             data = json.loads(self.path.read_text("utf-8"))
             self.files: dict[str, str] = dict(data.get("files", {}))
             self.keys: dict[str, str] = dict(data.get("keys", {}))
+            self.folders: dict[str, str] = dict(data.get("folders", {}))  # workbook file -> station folder
         except (OSError, ValueError, AttributeError, TypeError):
-            self.files, self.keys = {}, {}
+            self.files, self.keys, self.folders = {}, {}, {}
 
     @classmethod
     def part_of(cls, root: Path, files: dict[str, str], keys: dict[str, str]) -> Manifest:
         """A manifest over one folder's entries, for a worker process (the parent merges and saves)."""
         m = cls.__new__(cls)
-        m.root, m.path, m.files, m.keys = root, root / MANIFEST, dict(files), dict(keys)
+        m.root, m.path, m.files, m.keys, m.folders = root, root / MANIFEST, dict(files), dict(keys), {}
         return m
 
     def part(self, folder: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -263,7 +267,11 @@ class Manifest:
                 del table[k]
 
     def save(self) -> None:
-        data = {"files": dict(sorted(self.files.items())), "keys": dict(sorted(self.keys.items()))}
+        data = {
+            "files": dict(sorted(self.files.items())),
+            "keys": dict(sorted(self.keys.items())),
+            "folders": dict(sorted(self.folders.items())),
+        }
         atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
     def _on_disk(self, rel: str) -> bytes | None:

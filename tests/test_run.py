@@ -512,3 +512,31 @@ def test_spawn_pool_from_the_command_line(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(list((tmp_path / "out").rglob("*.docx"))) == 4 * 25 - 2
+
+
+def test_two_workbooks_of_one_station_warn_and_keep_separate_folders(tmp_path, monkeypatch):
+    """泉警察署.xlsx and 泉警察署 - コピー.xlsx: a warning on both, two folders, also across watch runs."""
+    import pipeline.watch as watch_mod
+
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    shutil.copy(inp / "テスト署.xlsx", inp / "テスト署 - コピー.xlsx")
+    assert reports(inp, out) == 0
+    report = load_json(out)
+    books = {w["file"]: w for w in report["workbooks"]}
+    for w in books.values():
+        dup = [f for f in w["findings"] if f["rule"] == "duplicate-station"]
+        assert len(dup) == 1 and dup[0]["severity"] == "warning" and dup[0]["article"] == "入力規則"
+        assert "テスト署.xlsx" in dup[0]["message"] and "テスト署 - コピー.xlsx" in dup[0]["message"]
+    folders = {f: {d["path"].split("/")[0] for d in w["documents"]} for f, w in books.items()}
+    assert folders == {"テスト署 - コピー.xlsx": {"テスト警察署"}, "テスト署.xlsx": {"テスト警察署_2"}}
+
+    # watch re-reads only the saved copy: it must keep writing into its own folder.
+    def fake_watch(folder, on_change, log, **kw):
+        on_change([folder / "テスト署.xlsx"])
+
+    monkeypatch.setattr(watch_mod, "watch", fake_watch)
+    assert main(["watch", "--input", str(inp), "--output", str(out), "--as-of", AS_OF]) == 0
+    again = {w["file"]: w for w in load_json(out)["workbooks"]}
+    assert {d["path"].split("/")[0] for d in again["テスト署.xlsx"]["documents"]} == {"テスト警察署_2"}
+    assert not any(d["status"] in ("kept-edited", "orphaned") for w in again.values() for d in w["documents"])
