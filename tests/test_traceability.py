@@ -2,8 +2,9 @@
 a check quoting its article.
 
 "Produced" means found in the findings of an actual run: the FAILING cases of tests/test_rules.py, the
-UNREADABLE files of tests/test_read.py, and one reports run of the CLI whose document path is taken by a
-folder (write-failed). A rule that is only registered, declared or decorated is not produced.
+UNREADABLE files of tests/test_read.py, and one reports run of the CLI over two workbooks that name the same
+警察署 (duplicate-station) where a document path is taken by a folder (write-failed). A rule that is only
+registered, declared or decorated is not produced.
 """
 
 from __future__ import annotations
@@ -25,22 +26,25 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
 DOC_ROWS = {
     m[1]: m[2].strip() for m in re.finditer(r"^\| `([a-z-]+)` \| ([^|]+) \|", DOC.read_text("utf-8"), flags=re.M)
 }
-# The case below that plants write-failed; the other rules are planted by test_rules.FAILING and test_read.UNREADABLE.
-WRITE_FAILED_CASE = "write-failed: a folder where the first 委嘱状 .docx goes"
+# The CLI case below plants these; the other rules are planted by test_rules.FAILING and test_read.UNREADABLE.
+CLI_CASE = "reports: two workbooks of テスト警察署, a folder where the first 委嘱状 .docx goes"
+CLI_RULES = {"write-failed", "duplicate-station"}
 DECLARED = {c[1] for c in test_rules.FAILING} | ({"file-unreadable"} if test_read.UNREADABLE else set())
-DECLARED |= {"write-failed"}
+DECLARED |= CLI_RULES
 
 
-def _write_failed_run(tmp: Path) -> set[str]:
-    """Rule ids in 検証結果.json of `reports` when the path of one 委嘱状 is taken by a folder.
+def _cli_run(tmp: Path) -> set[str]:
+    """Rule ids in 検証結果.json of `reports` over two copies of one station's workbook, one 委嘱状 path taken.
 
-    SPEC section 4 names the file 委嘱状/<協議会名>_<氏名>_<委嘱日 YYYYMMDD>.docx under the station folder; a
-    folder there stands in for a file Word keeps locked. SPEC section 6: exit code 1 (an error finding).
+    SPEC section 6: two workbooks naming the same 警察署 warn duplicate-station. SPEC section 4 names the file
+    委嘱状/<協議会名>_<氏名>_<委嘱日 YYYYMMDD>.docx under the station folder; a folder there stands in for a file
+    Word keeps locked (write-failed). Exit code 1: an error finding.
     """
     from pipeline.cli import main  # imported here: the CLI is being reshaped (issue #8), the other rules do not need it
 
     inp, out = tmp / "in", tmp / "out"
     write_book(inp / "テスト署.xlsx", baseline())
+    write_book(inp / "テスト署 - コピー.xlsx", baseline())
     taken = out / "テスト警察署" / "委嘱状" / "一番町交番連絡協議会_佐藤　一郎_20240401.docx"
     taken.mkdir(parents=True)
     (taken / "keep.txt").write_text("not a document")
@@ -67,10 +71,10 @@ def produced(tmp_path_factory) -> dict[str, set[str]]:
         for f in validate_workbook(path, Options(as_of=AS_OF)).findings:
             out[f.rule].add(f"test_read.UNREADABLE[{case_id}]")
     try:
-        for rule in _write_failed_run(tmp_path_factory.mktemp("write-failed")):
-            out[rule].add(WRITE_FAILED_CASE)
-    except Exception as e:  # fails test_rule_is_produced_by_a_real_run[write-failed] only, with this reason
-        out["_errors"].add(f"{WRITE_FAILED_CASE}: {type(e).__name__}: {e}")
+        for rule in _cli_run(tmp_path_factory.mktemp("cli")):
+            out[rule].add(CLI_CASE)
+    except Exception as e:  # fails test_rule_is_produced_by_a_real_run for CLI_RULES only, with this reason
+        out["_errors"].add(f"{CLI_CASE}: {type(e).__name__}: {e}")
     return out
 
 
