@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -19,8 +20,9 @@ INSTALL_HINT = (
     "Wordファイル（.docx）はいつもどおり作成済みです。"
 )
 BUNDLE_DIR = "印刷用"
-TIMEOUT_S = 1800
+START_TIMEOUT_S = 60  # `soffice --version`: a LibreOffice that cannot start is found at once, not after a chunk
 CHUNK = 100
+CHUNK_BASE_S, PER_FILE_S = 60, 10  # a chunk's time limit grows with its size
 
 
 class PdfUnavailable(Exception):
@@ -78,6 +80,7 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
         raise PdfUnavailable(INSTALL_HINT)
     if not docx_files:
         return {}
+    _can_start(exe)
     with tempfile.TemporaryDirectory(prefix="pipeline-pdf-") as tmp:
         work = Path(tmp)
         src_dir, out_dir = work / "in", work / "out"
@@ -106,6 +109,19 @@ def convert(docx_files: list[Path]) -> dict[Path, Path]:
         return result
 
 
+def _can_start(exe: str) -> None:
+    try:
+        done = subprocess.run([exe, "--version"], capture_output=True, timeout=START_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise PdfUnavailable(
+            f"LibreOffice（{exe}）を起動できませんでした（{type(e).__name__}）。{INSTALL_HINT}"
+        ) from None
+    if done.returncode != 0:
+        raise PdfUnavailable(
+            f"LibreOffice（{exe}）を起動できませんでした（終了コード {done.returncode}）。{INSTALL_HINT}"
+        )
+
+
 def _soffice(exe: str, work: Path, out_dir: Path, files: list[Path]) -> None:
     env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(work))}
     cmd = [
@@ -113,9 +129,12 @@ def _soffice(exe: str, work: Path, out_dir: Path, files: list[Path]) -> None:
         "--convert-to", "pdf", "--outdir", str(out_dir), *map(str, files),
     ]  # fmt: skip
     try:
-        subprocess.run(cmd, check=False, capture_output=True, timeout=TIMEOUT_S, env=env)
+        subprocess.run(cmd, check=False, capture_output=True, timeout=CHUNK_BASE_S + PER_FILE_S * len(files), env=env)
     except subprocess.TimeoutExpired:
-        raise PdfUnavailable("LibreOffice が時間内に終わりませんでした。") from None
+        raise PdfUnavailable(
+            f"LibreOffice が {len(files)} 件の変換を時間内に終えませんでした。LibreOffice を一度終了してから、"
+            "もう一度実行してください。Wordファイル（.docx）は作成済みです。"
+        ) from None
 
 
 def bundle(pdfs: list[Path], target: Path) -> None:
@@ -130,26 +149,67 @@ def bundle(pdfs: list[Path], target: Path) -> None:
     atomic_write(target, buf.getvalue())
 
 
-def export_pdfs(report, output: Path) -> str:
-    """PDFs of the documents written in this run, and one bundle per station and form."""
-    written = [(wr, d) for wr in report.workbooks for d in wr.documents if d.status == "written"]
-    if not written:
-        return "PDF: この実行で新しく作成・更新した文書はありません。"
+ROLE_RANK = {"会長": 0, "副会長": 1}
+
+
+def _print_order(wr, d) -> tuple:
+    """Workbook order: council by council; within a council 会長, 副会長, then the others in row order."""
+    book = wr.result.book
+    council_index = {c.id: i for i, c in enumerate(book.councils)}
+    sheet, row = d.source or ("", 0)
+    if sheet == "委員":
+        m = next((m for m in book.members if m.row == row), None)
+        if m is not None:
+            return (council_index.get(m.council_id, 1 << 30), ROLE_RANK.get(m.role_key or "", 2), row)
+    if sheet == "会議":
+        mt = next((mt for mt in book.meetings if mt.row == row), None)
+        if mt is not None:
+            return (council_index.get(mt.council_id, 1 << 30), 0, row)
+    return (council_index.get(next((c.id for c in book.councils if c.row == row), None), 1 << 30), 0, row)
+
+
+def _current(output: Path, d) -> list[Path]:
+    """The .docx files that are current for a document: the clerk's edited file, and its 新版 if any."""
+    if d.status not in ("written", "unchanged", "kept-edited"):
+        return []
+    paths = [output / d.path] + ([output / d.new_path] if d.new_path else [])
+    return [p for p in paths if p.is_file()]
+
+
+def _stale(docx: Path) -> bool:
+    pdf = docx.with_suffix(".pdf")
+    return not pdf.exists() or pdf.stat().st_mtime < docx.stat().st_mtime
+
+
+def export_pdfs(report, output: Path, started: dt.datetime | None = None) -> str:
+    """PDFs for every current document whose PDF is missing or older than the .docx (hand-edited ones too),
+    and per station and form one print bundle of the documents written or changed in this run, in
+    workbook order, named with the run's date and time."""
+    started = started or dt.datetime.now()
+    since = started.timestamp()  # a file this run wrote (a 新版, say) is no older than the run
+    current = [
+        (wr, d, p) for wr in report.workbooks if wr.result.book for d in wr.documents for p in _current(output, d)
+    ]
+    todo = [p for _, _, p in current if _stale(p)]
+    if not current:
+        return "PDF: PDFにする文書はありません。"
     try:
-        pdfs = convert([output / d.path for _, d in written])
+        pdfs = convert(todo)
     except PdfUnavailable as e:
         return f"PDF: {e}"
-    groups: dict[tuple[str, str], list[Path]] = defaultdict(list)
-    for wr, d in written:
-        pdf = pdfs.get(output / d.path)
-        if pdf is not None:
-            groups[(wr.folder, d.form)].append(pdf)
-    lines = [f"PDF: {len(pdfs)}件を作成しました。"]
+    changed = [(wr, d, p) for wr, d, p in current if d.status == "written" or p.stat().st_mtime >= since]
+    groups: dict[tuple[str, str], list[tuple[tuple, Path]]] = defaultdict(list)
+    for wr, d, p in changed:
+        pdf = p.with_suffix(".pdf")
+        if pdf.exists():
+            groups[(wr.folder, d.form)].append((_print_order(wr, d), pdf))
+    lines = [f"PDF: {len(pdfs)}件を作成しました（最新のPDFがある {len(current) - len(todo)}件はそのまま）。"]
+    stamp = started.strftime("%Y%m%d-%H%M%S")
     for (folder, form), files in sorted(groups.items()):
-        target = output / folder / BUNDLE_DIR / f"{form}_印刷用.pdf"
-        bundle(sorted(files), target)
-        lines.append(f"印刷用まとめ: {target}（{len(files)}件）")
-    missing = len(written) - len(pdfs)
+        target = output / folder / BUNDLE_DIR / f"{form}_印刷用_{stamp}.pdf"
+        bundle([pdf for _, pdf in sorted(files)], target)
+        lines.append(f"印刷用まとめ（この実行で作成・変更した文書）: {target}（{len(files)}件）")
+    missing = len(todo) - len(pdfs)
     if missing:
         lines.append(f"PDF: {missing}件は変換できませんでした。")
     return "\n".join(lines)

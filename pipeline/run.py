@@ -165,6 +165,7 @@ def reports(
 
 
 def _locked_run(input_dir, output_dir, options, templates, progress, on_report) -> RunReport:
+    started = dt.datetime.now()
     remove_stale_temporaries(output_dir)
     try:
         report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
@@ -192,7 +193,7 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
     if options.documents and options.pdf:
         from .pdf import export_pdfs
 
-        report.pdf_note = export_pdfs(report, output_dir)
+        report.pdf_note = export_pdfs(report, output_dir, started)
     return report
 
 

@@ -79,7 +79,10 @@ def _choices_text(col: Col) -> str:
     return "・".join(canon)
 
 
-def message(rule: str, col: Col, raw: object) -> str:
+def message(rule: str, col: Col, raw: object, reason: str | None = None) -> str:
+    """The Japanese message of a column-level finding; `reason` is why normalize refused a date that looks like one."""
+    if rule == "bad-date" and reason:
+        return f"「{col.name}」の「{raw}」は日付として受け付けられません。{reason}"
     if rule == "required-value":
         return f"「{col.name}」が空欄です。値を入力してください。"
     if rule == "bad-date" and col.kind == "time":
@@ -114,10 +117,11 @@ def validate_table(table: RawTable, typed: pd.DataFrame) -> list[Finding]:
         col = spec.col(case.column)
         row = int(case.index)
         raw = table.frame.at[row, col.name] if col.name in table.frame.columns else None
+        reason = case.failure_case.reason if isinstance(case.failure_case, Invalid) else None
         findings.append(
             make_finding(
                 case.check,
-                message(case.check, col, raw),
+                message(case.check, col, raw, reason),
                 sheet=table.sheet,
                 row=table.excel_row(col.name, row),
                 column=col.name,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
+from docx import Document
 from pypdf import PdfReader
 
 from pipeline import forms
 from pipeline.model import Member
-from pipeline.pdf import convert, export_pdfs
+from pipeline.pdf import convert
 from pipeline.render import load_templates
 from tests.form_cases import COUNCIL, MEETING, MEMBERS, PAGES, STATION, contexts, member
 
@@ -142,22 +144,38 @@ def test_establishment_lists_all_fifteen_members(pdfs):
         assert m.name.split("　")[0] in text
 
 
-def test_pdf_run_writes_bundles(tmp_path):
-    from pipeline.run import run
-    from pipeline.validate import Options
+def test_pdf_on_an_existing_folder_then_bundles_of_what_changed_in_workbook_order(tmp_path):
+    from pipeline.run import RunOptions, reports
     from tests.builders import AS_OF, baseline, write_book
 
     inp, out = tmp_path / "in", tmp_path / "out"
-    write_book(inp / "テスト署.xlsx", baseline())
-    report = run(inp, out, Options(as_of=AS_OF))
-    note = export_pdfs(report, out)
-    bundle_dir = out / "テスト警察署" / "印刷用"
-    counts = {p.name: len(PdfReader(p).pages) for p in bundle_dir.glob("*.pdf")}
-    assert counts == {"委嘱状_印刷用.pdf": 20, "設置報告書_印刷用.pdf": 1, "開催結果報告書_印刷用.pdf": 4}
-    assert "印刷用まとめ" in note
-    # A re-run writes nothing new, so there is nothing new to print.
-    again = run(inp, out, Options(as_of=AS_OF))
-    assert "ありません" in export_pdfs(again, out)
+    sheets = baseline()
+    for term in (0, 10):  # the 会長 sits in a later row than two 委員
+        sheets["委員"][term]["役職"], sheets["委員"][term + 2]["役職"] = "委員", "会長"
+    write_book(inp / "テスト署.xlsx", sheets)
+    reports(inp, out, RunOptions(as_of=AS_OF))  # the first run without --pdf
+    # --pdf on the existing folder: every current document gets its PDF; nothing was written, so no bundle.
+    report = reports(inp, out, RunOptions(as_of=AS_OF, pdf=True))
+    docx = sorted(out.rglob("*.docx"))
+    assert docx and all(p.with_suffix(".pdf").is_file() for p in docx)
+    assert not list((out / "テスト警察署").glob("印刷用/*.pdf")) and "PDF" in report.pdf_note
+    # A hand-edited 委嘱状 gets a fresh PDF of the clerk's version.
+    edited = docx[0]
+    doc = Document(edited)
+    doc.paragraphs[-1].add_run("（手で追記）")
+    doc.save(edited)
+    # A new 署長: every 委嘱状 changes; the bundle holds them, 会長 first, named with the run's time.
+    sheets["署"][1]["値"] = "新井　署長"
+    write_book(inp / "テスト署.xlsx", sheets)
+    report = reports(inp, out, RunOptions(as_of=AS_OF, pdf=True))
+    assert "（手で追記）" in _text(edited.with_suffix(".pdf"))
+    bundles = sorted((out / "テスト警察署" / "印刷用").glob("*.pdf"))
+    assert [b.name.split("_印刷用_")[0] for b in bundles] == ["委嘱状"]
+    assert re.fullmatch(r"委嘱状_印刷用_\d{8}-\d{6}\.pdf", bundles[0].name)
+    reader = PdfReader(bundles[0])
+    assert len(reader.pages) == 20  # 19 rewritten, and the 新版 beside the clerk's edited one
+    first = reader.pages[0].extract_text()
+    assert sheets["委員"][2]["氏名"].replace("　", "") in first.replace(" ", "").replace("　", "")
 
 
 def test_reports_pdf_from_the_command_line(tmp_path, capsys):
