@@ -38,6 +38,8 @@ def make_env() -> SandboxedEnvironment:
 RENDERED_PARTS = re.compile(r"word/(header|footer)\d*\.xml|word/footnotes\.xml|docProps/core\.xml")
 BODY = "word/document.xml"
 _TAG = re.compile(r"\{[{%#]")
+_LITERALS = {"{_{": "{{", "}_}": "}}", "{_%": "{%", "%_}": "%}"}
+_LITERAL_BRACES = re.compile("|".join(re.escape(k) for k in _LITERALS))
 _MARKUP = re.compile(r"<[^>]*>")
 
 
@@ -52,6 +54,9 @@ class _Part:
     def __init__(self, env: SandboxedEnvironment, name: str, prefix: str, src: str, suffix: str, label: str):
         self.name, self.prefix, self.suffix = name, prefix, suffix
         src = re.sub(r"<w:p([ >])", r"\n<w:p\1", src)
+        # docxtpl's literal braces ({_{ }_} {_% %_}) are the template's own text: turn them into jinja
+        # string literals here, so that a value a clerk typed (型番{_{1}_}) is printed exactly as typed.
+        src = _LITERAL_BRACES.sub(lambda m: "{{ '" + _LITERALS[m.group()] + "' }}", src)
         try:
             self.template = env.from_string(src)
             self.names = meta.find_undeclared_variables(env.parse(src))
@@ -127,7 +132,6 @@ class FormTemplate:
             raise TemplateProblem(f"テンプレート「{self.path.name}」{where}を差し込めません（{e}）。") from None
         # The same post-processing as docxtpl's render_xml_part.
         xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:

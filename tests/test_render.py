@@ -203,6 +203,14 @@ def _template_with(tmp_path, text: str):
     return FormTemplate(path)
 
 
+def test_literal_braces_belong_to_the_template_not_to_the_values(tmp_path):
+    # docxtpl's spelling for literal braces in a template ({_{ }_}) prints {{ }}; the same text in a value
+    # is something a clerk typed, and is printed as typed.
+    tpl = _template_with(tmp_path, "記入欄{_{ 例 }_}：{{ name }}")
+    out = extract(tpl.render({"name": "型番{_{1}_}"}))
+    assert "記入欄{{ 例 }}：型番{_{1}_}" in out["paragraphs"]
+
+
 def test_unknown_template_name_fails_clearly(tmp_path):
     tpl = _template_with(tmp_path, "{{ name }} {{ shoe_size }}")
     with pytest.raises(TemplateProblem) as e:
