@@ -540,3 +540,22 @@ def test_two_workbooks_of_one_station_warn_and_keep_separate_folders(tmp_path, m
     again = {w["file"]: w for w in load_json(out)["workbooks"]}
     assert {d["path"].split("/")[0] for d in again["テスト署.xlsx"]["documents"]} == {"テスト警察署_2"}
     assert not any(d["status"] in ("kept-edited", "orphaned") for w in again.values() for d in w["documents"])
+
+
+def test_same_input_gives_the_same_bytes_in_separate_processes(tmp_path):
+    """Determinism across processes (hash seeds, dict order, pool or not): docx, JSON and pages byte-identical."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cmd = [sys.executable, "-m", "pipeline", "reports", "--input", str(SAMPLES), "--output", str(out)]
+        done = subprocess.run([*cmd, "--as-of", AS_OF], cwd=root, env=env, capture_output=True, timeout=300)
+        assert done.returncode == 0, done.stderr.decode()
+        outs.append(out)
+    for pattern in ("*.docx", "検証結果.json", "*.html"):
+        first, second = (tree_hashes(o, pattern) for o in outs)
+        assert first and first == second, pattern
