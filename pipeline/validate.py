@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,53 +14,10 @@ from .findings import Finding, Severity, WorkbookUnreadable, make_finding
 from .model import Book, Council, Election, Meeting, Member, Opinion, Station
 from .normalize import Invalid, is_blank
 from .read import RawBook, RawTable, read_workbook
+from .result import Options, Result
 from .schemas import missing_keys, typed_frame, validate_table
 
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-
-
-@dataclass
-class Options:
-    as_of: dt.date
-    strict: bool = False
-    long_tenure_years: int = 10
-
-    def validation(self) -> Options:
-        """Just what validating a workbook depends on (a subclass may carry more)."""
-        return Options(self.as_of, self.strict, self.long_tenure_years)
-
-
-@dataclass
-class Result:
-    """What validation knows about one workbook."""
-
-    path: Path
-    findings: list[Finding] = field(default_factory=list)
-    book: Book | None = None
-    unreadable: bool = False
-    canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
-
-    @property
-    def file(self) -> str:
-        return self.path.name
-
-    @property
-    def station(self) -> str | None:
-        return self.book.station.name if self.book else None
-
-    @property
-    def status(self) -> str:
-        return status_of(self.findings, self.unreadable)
-
-
-def status_of(findings: list[Finding], unreadable: bool = False) -> str:
-    """The JSON contract's workbook status."""
-    if unreadable:
-        return "unreadable"
-    sev = {f.severity for f in findings}
-    if Severity.ERROR in sev:
-        return "errors"
-    return "warnings" if Severity.WARNING in sev else "ok"
 
 
 def _v(rec: dict, key: str):

@@ -1,0 +1,54 @@
+"""What validating a workbook takes and gives: options and the result, light enough for a cached re-run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding, Severity
+from .model import Book
+
+
+@dataclass
+class Options:
+    as_of: dt.date
+    strict: bool = False
+    long_tenure_years: int = 10
+
+    def validation(self) -> Options:
+        """Just what validating a workbook depends on (a subclass may carry more)."""
+        return Options(self.as_of, self.strict, self.long_tenure_years)
+
+
+@dataclass
+class Result:
+    """What validation knows about one workbook."""
+
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    book: Book | None = None
+    unreadable: bool = False
+    canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    @property
+    def station(self) -> str | None:
+        return self.book.station.name if self.book else None
+
+    @property
+    def status(self) -> str:
+        return status_of(self.findings, self.unreadable)
+
+
+def status_of(findings: list[Finding], unreadable: bool = False) -> str:
+    """The JSON contract's workbook status."""
+    if unreadable:
+        return "unreadable"
+    sev = {f.severity for f in findings}
+    if Severity.ERROR in sev:
+        return "errors"
+    return "warnings" if Severity.WARNING in sev else "ok"
