@@ -19,7 +19,8 @@ from .contract import ELECTION_BOOK
 from .findings import Finding, Severity, make_finding
 from .plan import Document, plan_documents
 from .render import FormTemplate, load_templates
-from .validate import Options, Result, read_elections, status_of, validate_workbook
+from .result import Options, Result, status_of
+from .validate import read_elections, validate_workbook
 from .write import (
     MAX_FOLDER,
     Manifest,
