@@ -187,6 +187,9 @@ def write_annotated(report, output: Path) -> tuple[list[Path], list[str]]:
         if r.unreadable or r.book is None or not wr.folder:
             continue
         rel = f"{wr.folder}/{ANNOTATED}"
+        if wr.cached and (output / rel).exists():
+            written.append(output / rel)  # the workbook is as the last run saw it: so is its copy
+            continue
         findings = json.dumps(
             [[f.to_json() for f in wr.findings], [d.to_json() for d in wr.documents]], ensure_ascii=False
         )

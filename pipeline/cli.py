@@ -11,9 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 from .contract import ELECTION_BOOK
+from .errors import TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
-from .render import TemplateProblem
 from .run import RunFailed, RunOptions, RunReport, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
@@ -167,6 +167,8 @@ def print_report(report: RunReport, documents: bool) -> None:
         if r.station:
             head += f"（{r.station}）"
         summary = "、".join(f"{s.label}{counts[s]}件" for s in Severity if counts[s]) or "指摘なし"
+        if wr.cached:
+            summary += "（前回の実行から変わっていないため、検証と文書作成を省略し、前回の結果を表示）"
         print(f"{head}  {summary}")
         for f in wr.findings:
             where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
@@ -222,6 +224,8 @@ def summary_line(wr) -> str:
     sev = Counter(f.severity for f in wr.findings)
     docs = Counter(d.status for d in wr.documents)
     name = wr.result.file + (f"（{wr.result.station}）" if wr.result.station else "")
+    if wr.cached:
+        name += "［前回から変更なし］"
     return (
         f"{name}: エラー{sev[Severity.ERROR]}件 警告{sev[Severity.WARNING]}件 情報{sev[Severity.INFO]}件 / "
         f"作成{docs['written']} 変更なし{docs['unchanged']} 手修正保護{docs['kept-edited']} 停止{docs['blocked']}"

@@ -12,6 +12,7 @@ from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import fmt
+from .errors import TemplateProblem
 from .zipfix import Member, pack, read_zip
 
 
@@ -22,10 +23,6 @@ def template_dir() -> Path:
 
 TEMPLATE_DIR = template_dir()
 FORMS = {"委嘱状": "委嘱状.docx", "設置報告書": "設置報告書.docx", "開催結果報告書": "開催結果報告書.docx"}
-
-
-class TemplateProblem(Exception):
-    """A template that cannot be used; stops the run (it is not bad input)."""
 
 
 def make_env() -> SandboxedEnvironment:

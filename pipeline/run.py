@@ -13,14 +13,14 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import forms
+from .cache import RunCache, file_sha
 from .contract import ELECTION_BOOK
 from .findings import Finding, Severity, make_finding
 from .plan import Document, plan_documents
-from .render import FormTemplate, load_templates
 from .result import Options, Result, status_of
-from .validate import read_elections, validate_workbook
 from .write import (
     MAX_FOLDER,
     Manifest,
@@ -32,6 +32,9 @@ from .write import (
     write_error_message,
     write_json,
 )
+
+if TYPE_CHECKING:
+    from .render import FormTemplate
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
@@ -55,12 +58,15 @@ class WorkbookRun:
     result: Result
     folder: str | None = None
     documents: list[Document] = field(default_factory=list)
+    cached: bool = False  # taken from the last run's record: nothing changed, nothing re-done
+    extra_before: list[str] = field(default_factory=list)  # cross-workbook rule ids the record had
+    run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
     write_failures: list[WriteFailure] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
-        """Validation findings, then what writing the documents ran into."""
-        return self.result.findings + [w.finding(self.result.canon) for w in self.write_failures]
+        """Validation findings, those across workbooks, then what writing the documents ran into."""
+        return self.result.findings + self.run_findings + [w.finding(self.result.canon) for w in self.write_failures]
 
     @property
     def status(self) -> str:
@@ -94,6 +100,7 @@ class RunReport:
     output_dir: Path | None = None
     workbooks: list[WorkbookRun] = field(default_factory=list)
     documents: bool = False  # whether this run wrote documents (reports) or only validated (check)
+    same_as_last: bool = False  # every workbook taken from the record, and the same workbooks as last time
     json_path: Path | None = None
     annotated: list[Path] = field(default_factory=list)
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
@@ -172,14 +179,25 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
         report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
     except OSError as e:  # the manifest could not be saved: what was written stays, but the run stops
         raise RunFailed(write_error_message(getattr(e, "filename", None) or output_dir, e)) from None
-    from .annotate import write_annotated  # openpyxl's writer: only when a run gets this far
+    unchanged = report.same_as_last
+    if unchanged:
+        # Nothing changed since the last run: its 検証結果.xlsx and pages are current (no openpyxl, no pandas).
+        report.annotated = [
+            p for wr in report.stations if wr.folder and (p := _annotated_path(output_dir, wr)).exists()
+        ]
+    else:
+        from .annotate import write_annotated  # openpyxl's writer: only when there is something to write
 
-    report.annotated, report.annotate_failed = write_annotated(report, output_dir)
+        report.annotated, report.annotate_failed = write_annotated(report, output_dir)
     if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
-        from .overview import write_overview
+        from .overview import INDEX, write_overview
 
         try:
-            report.overview = write_overview(report, output_dir)
+            if unchanged and (output_dir / INDEX).exists():
+                report.overview = [output_dir / wr.folder / "概要.html" for wr in report.stations if wr.folder]
+                report.overview.append(output_dir / INDEX)
+            else:
+                report.overview = write_overview(report, output_dir)
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
     failed: OSError | None = None
@@ -196,6 +214,10 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
 
         report.pdf_note = export_pdfs(report, output_dir, started)
     return report
+
+
+def _annotated_path(output_dir: Path, wr: WorkbookRun) -> Path:
+    return output_dir / wr.folder / "検証結果.xlsx"
 
 
 def _check_writable(output_dir: Path) -> None:
@@ -216,70 +238,116 @@ def validate_and_write(
     templates: dict[str, FormTemplate] | None = None,
     progress: Progress | None = None,
 ) -> RunReport:
-    """Validate every workbook in input_dir; with options.documents also write the forms."""
+    """Validate every workbook in input_dir; with options.documents also write the forms.
+
+    A workbook whose inputs are all as the last run saw them is taken from the run record (cache.py):
+    neither validated nor rendered, and pandas is not even imported when that holds for every workbook.
+    """
     documents = options.documents
     books, election_path = discover(input_dir)
     if options.only is not None:
         wanted = {p.resolve() for p in options.only}
         books = [b for b in books if b.resolve() in wanted]
     report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    cache = RunCache(output_dir)
+    election_sha = file_sha(election_path) if election_path is not None else None
+    env = RunCache.environment(options, election_sha)
+    shas = {p: file_sha(p) for p in books}
     shared: list = []
     if election_path is not None:
-        er = read_elections(election_path, options.as_of)
+        hit = cache.lookup(election_path, election_sha, env)
+        if hit is not None:
+            er = hit.result
+        else:
+            from .validate import read_elections
+
+            er = read_elections(election_path, options.as_of)
+            cache.keep(election_path, election_sha, env, er, None, [], [])
         if er.book:
             shared = er.book.elections
-        report.workbooks.append(WorkbookRun(er))
-    output_dir.mkdir(parents=True, exist_ok=True)
+        report.workbooks.append(WorkbookRun(er, cached=hit is not None))
+    runs: dict[Path, WorkbookRun] = {}
+    for p in books:
+        hit = cache.lookup(p, shas[p], env)
+        if hit is not None:
+            runs[p] = WorkbookRun(hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra)
+    fresh = [p for p in books if p not in runs]
     manifest = Manifest(output_dir)
-    if documents:
+    checked = None
+    if documents and fresh:
+        from .render import load_templates
+
         # Fail fast on a broken template, before any work (workers load their own copies).
         checked = templates or load_templates(fields=forms.FIELDS)
-    steps = len(books) * (2 if documents else 1)
-    with _pool(len(books), templates) as pool:
+    steps = len(fresh) * (2 if documents else 1)
+    with _pool(len(fresh), templates) as pool:
         mapper = pool.map if pool else map
-        # Phase 1: validate every workbook (in parallel when there are many).
-        jobs = [(p, options.validation(), shared) for p in books]
-        runs = []
-        for i, result in enumerate(mapper(_validate_job, jobs)):
+        # Phase 1: validate the workbooks that changed (in parallel when there are many).
+        jobs = [(p, options.validation(), shared) for p in fresh]
+        for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
             if progress:
                 progress(result.file, i + 1, steps)
-            runs.append(WorkbookRun(result))
-        # Folders are named in input order, so the same input always gives the same tree.
-        folders = Names()
-        if options.only is not None:
-            # A watch run re-reads some workbooks: the others keep the folders they were given.
-            processed = {wr.result.file for wr in runs}
-            for file, folder in sorted(manifest.folders.items()):
-                if file not in processed and (input_dir / file).exists():
-                    folders.reserve(folder)
-        for wr in runs:
-            if wr.result.book:
-                wr.folder = folders.take("", wr.result.station or wr.result.path.stem, "", MAX_FOLDER)
-                manifest.folders[wr.result.file] = wr.folder
-        _flag_duplicate_stations(runs)
-        report.workbooks.extend(runs)
-        if not documents:
-            return report
-        # Phase 2: render and write; each workbook's documents live in its own folder.
-        todo = [wr for wr in runs if wr.result.book and wr.folder]
-        if pool is None:
-            outcomes = (
-                (*write_documents(wr.result, wr.folder, output_dir, checked, manifest, options.strict), None, None)
-                for wr in todo
-            )
-        else:
-            jobs = [(wr.result, wr.folder, output_dir, options.strict, *manifest.part(wr.folder)) for wr in todo]
-            outcomes = pool.map(_write_job, jobs)
-        for i, (wr, (docs, failures, files, keys)) in enumerate(zip(todo, outcomes, strict=True)):
-            wr.documents, wr.write_failures = docs, failures
-            if files is not None:  # the worker's view of this folder replaces the parent's
-                manifest.drop(wr.folder + "/")
-                manifest.files.update(files)
-                manifest.keys.update(keys)
-            manifest.save()  # after every workbook: an interrupted run keeps what it wrote
-            if progress:
-                progress(wr.result.file, len(books) + i + 1, steps)
+            runs[p] = WorkbookRun(result)
+        ordered = [runs[p] for p in books]
+        _assign_folders(ordered, manifest, input_dir, options)
+        _flag_duplicate_stations(ordered)
+        for wr in ordered:
+            if wr.cached and sorted({f.rule for f in wr.run_findings}) != wr.extra_before:
+                # Another workbook of the same station came or went: its findings, and what they block, change.
+                wr.cached, wr.documents = False, []
+        report.workbooks.extend(ordered)
+        if documents:
+            # Phase 2: render and write; each workbook's documents live in its own folder.
+            todo = [wr for wr in ordered if wr.result.book and wr.folder and not wr.cached]
+            if todo and checked is None:
+                from .render import load_templates
+
+                checked = templates or load_templates(fields=forms.FIELDS)
+            if pool is None:
+                outcomes = (
+                    (*write_documents(wr, output_dir, checked, manifest, options.strict), None, None) for wr in todo
+                )
+            else:
+                jobs = [(wr, output_dir, options.strict, *manifest.part(wr.folder)) for wr in todo]
+                outcomes = pool.map(_write_job, jobs)
+            for i, (wr, (docs, failures, files, keys)) in enumerate(zip(todo, outcomes, strict=True)):
+                wr.documents, wr.write_failures = docs, failures
+                if files is not None:  # the worker's view of this folder replaces the parent's
+                    manifest.replace_part(wr.folder + "/", files, keys)
+                manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
+                if progress:
+                    progress(wr.result.file, len(fresh) + i + 1, steps)
+    manifest.save()
+    present = {p.name for p in books} | ({election_path.name} if election_path else set())
+    report.same_as_last = (
+        options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
+    )
+    for p, wr in runs.items():
+        if not wr.cached and not wr.write_failures:
+            cache.keep(p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings})
+    if options.only is not None:  # the record keeps the workbooks this run did not look at
+        present |= {p.name for p in discover(input_dir)[0]}
+    cache.save(present)
     return report
+
+
+def _assign_folders(ordered: list[WorkbookRun], manifest: Manifest, input_dir: Path, options: RunOptions) -> None:
+    """Folders are named in input order, so the same input always gives the same tree."""
+    folders = Names()
+    if options.only is not None:
+        # A watch run re-reads some workbooks: the others keep the folders they were given.
+        processed = {wr.result.file for wr in ordered}
+        for file, folder in sorted(manifest.folders.items()):
+            if file not in processed and (input_dir / file).exists():
+                folders.reserve(folder)
+    for wr in ordered:
+        if wr.result.book:
+            folder = folders.take("", wr.result.station or wr.result.path.stem, "", MAX_FOLDER)
+            if wr.cached and folder != wr.folder:
+                wr.cached, wr.documents = False, []  # its documents now belong in another folder
+            wr.folder = folder
+            manifest.set_folder(wr.result.file, folder)
 
 
 def run(
@@ -307,7 +375,7 @@ def _flag_duplicate_stations(runs: list[WorkbookRun]) -> None:
         files = "、".join(w.result.file for w in same)
         for wr in same:
             sheet = next((a for a, c in wr.result.canon.items() if c == "署"), "署")
-            wr.result.findings.append(
+            wr.run_findings.append(
                 make_finding(
                     "duplicate-station",
                     f"警察署名「{station}」のブックが{len(same)}冊あります（{files}）。"
@@ -351,6 +419,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _validate_job(job: tuple) -> Result:
+    from .validate import validate_workbook
+
     path, options, shared = job
     return validate_workbook(path, options, shared)
 
@@ -358,17 +428,18 @@ def _validate_job(job: tuple) -> Result:
 def _write_job(job: tuple) -> tuple:
     """In a worker: render and write one workbook's documents against its part of the manifest."""
     global _WORKER_TEMPLATES
-    result, folder, root, strict, files, keys = job
+    wr, root, strict, files, keys = job
     if _WORKER_TEMPLATES is None:
+        from .render import load_templates
+
         _WORKER_TEMPLATES = load_templates(fields=forms.FIELDS)
     manifest = Manifest.part_of(root, files, keys)
-    docs, failures = write_documents(result, folder, root, _WORKER_TEMPLATES, manifest, strict)
+    docs, failures = write_documents(wr, root, _WORKER_TEMPLATES, manifest, strict)
     return docs, failures, manifest.files, manifest.keys
 
 
 def write_documents(
-    result: Result,
-    folder: str,
+    wr: WorkbookRun,
     output_dir: Path,
     templates: dict[str, FormTemplate],
     manifest: Manifest,
@@ -376,7 +447,9 @@ def write_documents(
 ) -> tuple[list[Document], list[WriteFailure]]:
     """Render and write every unblocked document of one workbook; the disk's refusals come back as data."""
     docs, failures = [], []
-    for plan in plan_documents(result.book, result.findings, result.canon, folder, strict=strict):
+    result, folder = wr.result, wr.folder
+    findings = result.findings + wr.run_findings
+    for plan in plan_documents(result.book, findings, result.canon, folder, strict=strict):
         doc = plan.document
         if plan.build is not None:
             context = plan.build()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 MANIFEST = ".manifest.json"
+JOURNAL = ".manifest.journal"
 MAX_NAME = 120  # characters of one file name (SPEC section 4)
 MAX_NAME_BYTES = 255  # bytes of one name in UTF-8: the limit of Linux file systems
 # Windows' MAX_PATH is 260 with the drive and the final NUL; an output folder up to 100 characters deep
@@ -239,19 +240,55 @@ class Manifest:
     def __init__(self, root: Path):
         self.root = root
         self.path = root / MANIFEST
+        self.journal = root / JOURNAL
+        self._saved = ""
         try:
-            data = json.loads(self.path.read_text("utf-8"))
+            self._saved = self.path.read_text("utf-8")
+            data = json.loads(self._saved)
             self.files: dict[str, str] = dict(data.get("files", {}))
             self.keys: dict[str, str] = dict(data.get("keys", {}))
             self.folders: dict[str, str] = dict(data.get("folders", {}))  # workbook file -> station folder
         except (OSError, ValueError, AttributeError, TypeError):
             self.files, self.keys, self.folders = {}, {}, {}
+        self._replay()
+
+    def _replay(self) -> None:
+        """Apply what a run killed before its final save had journalled, workbook by workbook."""
+        try:
+            lines = self.journal.read_text("utf-8").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                self.replace_part(entry["prefix"], dict(entry["files"]), dict(entry["keys"]))
+                self.folders.update(entry.get("folders", {}))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                break  # a line cut short by the kill: everything before it stands
+
+    def replace_part(self, prefix: str, files: dict[str, str], keys: dict[str, str]) -> None:
+        self.drop(prefix)
+        self.files.update(files)
+        self.keys.update(keys)
+
+    def set_folder(self, workbook: str, folder: str) -> None:
+        self.folders[workbook] = folder
+
+    def commit_part(self, prefix: str) -> None:
+        """Journal one folder's entries (appended, fsync'd): linear in the run, unlike saving the whole manifest."""
+        files, keys = self.part(prefix.rstrip("/"))
+        line = json.dumps({"prefix": prefix, "files": files, "keys": keys, "folders": self.folders}, ensure_ascii=False)
+        with open(self.journal, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
 
     @classmethod
     def part_of(cls, root: Path, files: dict[str, str], keys: dict[str, str]) -> Manifest:
         """A manifest over one folder's entries, for a worker process (the parent merges and saves)."""
         m = cls.__new__(cls)
         m.root, m.path, m.files, m.keys, m.folders = root, root / MANIFEST, dict(files), dict(keys), {}
+        m.journal, m._saved = root / JOURNAL, ""
         return m
 
     def part(self, folder: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -267,12 +304,17 @@ class Manifest:
                 del table[k]
 
     def save(self) -> None:
+        """Write the manifest once (atomically) when it changed, then drop the journal it now contains."""
         data = {
             "files": dict(sorted(self.files.items())),
             "keys": dict(sorted(self.keys.items())),
             "folders": dict(sorted(self.folders.items())),
         }
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        if text != self._saved:
+            atomic_write(self.path, text.encode("utf-8"))
+            self._saved = text
+        self.journal.unlink(missing_ok=True)
 
     def _on_disk(self, rel: str) -> bytes | None:
         try:

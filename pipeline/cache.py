@@ -1,0 +1,155 @@
+"""What the last run found, per workbook, so that a re-run skips the workbooks whose inputs have not changed.
+
+A workbook is taken from the record, neither validated nor rendered, when its bytes, the as-of date and
+options, the election list, the templates and the program are all as they were, and every document it
+produced is still on disk as that run left it (size and modification time). The record is one JSON file
+written atomically once per run; each workbook's validation result is a pickle named by its fingerprint,
+never overwritten, so a run killed at any moment leaves a record that matches what is on disk or that the
+next run simply does not use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .plan import Document
+from .result import Result
+from .write import atomic_write
+
+CACHE_DIR = ".kobankyo-cache"
+RECORD = "record.json"
+FORMAT = 1
+
+
+def _program_fingerprint() -> str:
+    """The code and the files it ships: any change to them makes every recorded result stale."""
+    h = hashlib.sha256()
+    for package in ("pipeline", "pipeline.templates_docx", "pipeline.resources"):
+        root = resources.files(package)
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf")):
+                h.update(entry.name.encode())
+                h.update(entry.read_bytes())
+    return h.hexdigest()
+
+
+def file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+@dataclass
+class Hit:
+    result: Result
+    folder: str | None
+    documents: list[Document]
+    extra: list[str]  # rule ids found across workbooks last time (duplicate-station)
+
+
+class RunCache:
+    def __init__(self, root: Path):
+        self.root = root
+        self.dir = root / CACHE_DIR
+        self.entries: dict[str, dict] = {}
+        self.used: set[str] = set()
+        try:
+            data = json.loads((self.dir / RECORD).read_text("utf-8"))
+            if data.get("format") == FORMAT:
+                self.entries = dict(data.get("workbooks", {}))
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass
+        self.fresh: dict[str, dict] = {}
+
+    @staticmethod
+    def environment(options, election_sha: str | None) -> str:
+        """Everything besides the workbook's own bytes that its findings and documents depend on."""
+        parts = [
+            _program_fingerprint(),
+            options.as_of.isoformat(),
+            str(options.strict),
+            str(options.long_tenure_years),
+            str(options.documents),
+            election_sha or "-",
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def lookup(self, path: Path, sha: str, env: str) -> Hit | None:
+        e = self.entries.get(path.name)
+        if not e or e.get("sha") != sha or e.get("env") != env:
+            return None
+        for rel, stat in e.get("stats", {}).items():
+            if _stat(self.root / rel) != stat:
+                return None  # a document was edited, deleted or replaced since: work it out again
+        try:
+            with open(self.dir / e["pickle"], "rb") as f:
+                result = pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
+            return None
+        result.path = path
+        docs = [
+            Document(
+                d["form"],
+                d["path"],
+                "unchanged" if d["status"] == "written" else d["status"],
+                new_path=d.get("new_path"),
+                blocked_by=d.get("blocked_by"),
+                blocked_at=d.get("blocked_at"),
+                source=tuple(d["source"]) if d.get("source") else None,
+            )
+            for d in e.get("documents", [])
+        ]
+        self.used.add(path.name)
+        return Hit(result, e.get("folder"), docs, list(e.get("extra", [])))
+
+    def keep(self, path: Path, sha: str, env: str, result: Result, folder: str | None, documents, extra) -> None:
+        """Record a workbook worked out in this run (the caller leaves out one whose writes failed)."""
+        name = f"{sha[:16]}-{env[:16]}.pickle"
+        target = self.dir / name
+        if not target.exists():
+            atomic_write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        stats = {}
+        for d in documents:
+            for rel in (d.path, d.new_path):
+                if rel and d.status != "blocked":
+                    s = _stat(self.root / rel)
+                    if s is not None:
+                        stats[rel] = s
+        self.fresh[path.name] = {
+            "sha": sha,
+            "env": env,
+            "pickle": name,
+            "folder": folder,
+            "extra": sorted(extra),
+            "stats": stats,
+            "documents": [d.to_json() | {"source": list(d.source) if d.source else None} for d in documents],
+        }
+
+    def save(self, present: set[str]) -> None:
+        """Write the record once: this run's entries, the reused ones, and the others of the input folder."""
+        entries = {k: v for k, v in self.entries.items() if k in present} | self.fresh
+        if not self.fresh and entries == self.entries:
+            return  # nothing new: the record on disk is already right
+        atomic_write(
+            self.dir / RECORD,
+            json.dumps({"format": FORMAT, "workbooks": entries}, ensure_ascii=False).encode("utf-8"),
+        )
+        keep = {e["pickle"] for e in entries.values()}
+        for p in self.dir.glob("*.pickle"):
+            if p.name not in keep:
+                try:
+                    os.unlink(p)
+                except OSError:
+                    pass

@@ -1,0 +1,208 @@
+"""Incremental re-runs give what a clean run gives, after every kind of change (issue: work proportional to it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+import pipeline.cache as cache_mod
+from pipeline.run import RunOptions, reports
+from tests.builders import AS_OF, baseline, write_book
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _station(folder: Path, file: str, name: str, place: str = "一番町交番") -> None:
+    sheets = baseline()
+    sheets["署"][0]["値"] = name
+    for m in sheets["会議"]:
+        m["開催場所"] = place
+    write_book(folder / file, sheets)
+
+
+def _elections(folder: Path, notice: dt.date) -> None:
+    write_book(
+        folder / "選挙期間.xlsx",
+        {"選挙期間": [{"選挙名": "県議会議員選挙", "告示日": notice, "投票日": notice + dt.timedelta(days=9)}]},
+    )
+
+
+def _input(tmp: Path) -> Path:
+    inp = tmp / "in"
+    _station(inp, "A署.xlsx", "A警察署")
+    _station(inp, "B署.xlsx", "B警察署")
+    _station(inp, "C署.xlsx", "C警察署")
+    _elections(inp, dt.date(2025, 6, 1))
+    return inp
+
+
+def _snapshot(out: Path) -> dict:
+    """What the clerk sees: findings, documents (status modulo written/unchanged) and their bytes, the copies."""
+    data = json.loads((out / "検証結果.json").read_text("utf-8"))
+    books = []
+    for w in data["workbooks"]:
+        docs = []
+        for d in w["documents"]:
+            status = "current" if d["status"] in ("written", "unchanged") else d["status"]
+            digest = hashlib.sha256((out / d["path"]).read_bytes()).hexdigest() if status == "current" else None
+            docs.append((d["form"], d["path"], status, digest))
+        books.append((w["file"], w["station"], w["status"], w["findings"], docs))
+    copies = {}
+    for p in sorted(out.glob("*/検証結果.xlsx")):
+        if not any(p.parent.name == (w["station"] or "") for w in data["workbooks"]):
+            continue  # a station no longer in the input: its old folder stays, untouched
+        wb = load_workbook(p)
+        copies[p.parent.name] = {
+            ws.title: [
+                [(c.value, c.fill.fgColor.rgb if c.fill.fill_type else None, c.comment.text if c.comment else None)]
+                for row in ws.iter_rows()
+                for c in row
+            ]
+            for ws in wb.worksheets
+            if ws.title != "作成状況"  # it names this run's statuses (作成 / 変更なし)
+        }
+    pages = {"index.html": (out / "index.html").read_text("utf-8")}
+    for w in data["workbooks"]:
+        if w["station"]:
+            # Up to its table of this run's document statuses (作成 / 変更なし), the page must be the same.
+            page = (out / w["station"] / "概要.html").read_text("utf-8")
+            pages[w["station"]] = page.split('<h2 id="documents">')[0]
+    return {"as_of": data["as_of"], "books": books, "copies": copies, "pages": pages}
+
+
+def _edit(inp: Path) -> None:
+    _station(inp, "B署.xlsx", "B警察署", place="地区公民館")
+
+
+def _add(inp: Path) -> None:
+    _station(inp, "D署.xlsx", "D警察署")
+
+
+def _remove(inp: Path) -> None:
+    (inp / "C署.xlsx").unlink()
+
+
+def _rename(inp: Path) -> None:
+    (inp / "A署.xlsx").rename(inp / "A署（令和8年度）.xlsx")
+
+
+def _copy_of_a_station(inp: Path) -> None:
+    shutil.copy(inp / "A署.xlsx", inp / "A署 - コピー.xlsx")  # duplicate-station on both, an unchanged one too
+
+
+def _elections_changed(inp: Path) -> None:
+    _elections(inp, dt.date(2024, 6, 8))  # now the 2024-06-10 meeting falls in the campaign
+
+
+CHANGES = [
+    ("workbook edited", _edit),
+    ("workbook added", _add),
+    ("workbook removed", _remove),
+    ("workbook renamed", _rename),
+    ("copy of a station", _copy_of_a_station),
+    ("elections changed", _elections_changed),
+]
+
+
+@pytest.mark.parametrize(("label", "change"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_rerun_after_a_change_equals_a_clean_run(tmp_path, label, change):
+    inp = _input(tmp_path)
+    out = tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    change(inp)
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
+    assert not again.same_as_last  # the change was seen
+
+
+def test_nothing_changed_takes_everything_from_the_record(tmp_path):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    copies = {p: p.stat().st_mtime_ns for p in out.glob("*/検証結果.xlsx")}
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert again.workbooks and all(wr.cached for wr in again.workbooks)
+    assert {d.status for wr in again.workbooks for d in wr.documents} == {"unchanged"}
+    assert {p: p.stat().st_mtime_ns for p in copies} == copies  # 検証結果.xlsx not rewritten
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
+
+
+@pytest.mark.parametrize("what", ["as-of date", "template or program", "strict"])
+def test_a_change_outside_the_workbooks_redoes_them_all(tmp_path, monkeypatch, what):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    options = RunOptions(as_of=AS_OF)
+    if what == "as-of date":
+        options = RunOptions(as_of=dt.date(2027, 5, 1))  # other terms serve, other findings
+    elif what == "template or program":
+        real = cache_mod._program_fingerprint
+        monkeypatch.setattr(cache_mod, "_program_fingerprint", lambda: real() + "changed")
+    else:
+        options = RunOptions(as_of=AS_OF, strict=True)
+    again = reports(inp, out, options)
+    assert not any(wr.cached for wr in again.workbooks)
+    clean = tmp_path / "clean"
+    reports(inp, clean, options)
+    assert _snapshot(out) == _snapshot(clean)
+
+
+def test_a_document_deleted_or_edited_by_the_clerk_is_seen(tmp_path):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    docs = sorted((out / "A警察署" / "委嘱状").glob("*.docx"))
+    docs[0].unlink()  # "to go back to the generated version the clerk deletes the file and re-runs"
+    docs[1].write_bytes(docs[1].read_bytes() + b"\0")  # stands in for an edit
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    status = {d.path: d.status for wr in again.workbooks for d in wr.documents}
+    rel = [d.relative_to(out).as_posix() for d in docs[:2]]
+    assert status[rel[0]] == "written" and docs[0].exists()
+    assert status[rel[1]] == "kept-edited"
+
+
+def test_a_run_killed_part_way_is_completed_by_the_next(tmp_path, monkeypatch):
+    import pipeline.run as run_mod
+
+    inp, out = _input(tmp_path), tmp_path / "out"
+    real = run_mod.write_documents
+    calls = []
+
+    def dies_on_the_second(wr, *args, **kw):
+        calls.append(wr.folder)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the clerk closes the window
+        return real(wr, *args, **kw)
+
+    monkeypatch.setattr(run_mod, "write_documents", dies_on_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        reports(inp, out, RunOptions(as_of=AS_OF))
+    monkeypatch.setattr(run_mod, "write_documents", real)
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert not any(d.status == "kept-edited" for wr in again.workbooks for d in wr.documents)
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
+
+
+def test_a_rerun_with_nothing_changed_does_not_import_pandas(tmp_path):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    args = ["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()]
+    code = (
+        f"import sys; from pipeline.cli import main; code = main({args!r}); "
+        "print('LOADED', sorted(m for m in ('pandas', 'pandera', 'openpyxl', 'docxtpl') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    first = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and "'pandas'" in first.stdout  # the first run needs it
+    again = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "LOADED []" in again.stdout, again.stdout[-500:]
