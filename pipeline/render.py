@@ -35,6 +35,7 @@ def make_env() -> SandboxedEnvironment:
 RENDERED_PARTS = re.compile(r"word/(header|footer)\d*\.xml|word/footnotes\.xml|docProps/core\.xml")
 BODY = "word/document.xml"
 _TAG = re.compile(r"\{[{%#]")
+_LISTING = re.compile("[\n\t\a\f]")
 _LITERALS = {"{_{": "{{", "}_}": "}}", "{_%": "{%", "%_}": "%}"}
 _LITERAL_BRACES = re.compile("|".join(re.escape(k) for k in _LITERALS))
 _MARKUP = re.compile(r"<[^>]*>")
@@ -127,8 +128,11 @@ class FormTemplate:
             ) from None
         except TemplateError as e:  # SecurityError from the sandbox, among others
             raise TemplateProblem(f"テンプレート「{self.path.name}」{where}を差し込めません（{e}）。") from None
-        # The same post-processing as docxtpl's render_xml_part.
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        # The same post-processing as docxtpl's render_xml_part (plain replaces: values are escaped, so
+        # "\n<w:p" can only be the marker the source was given).
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        if _LISTING.search(xml) is None:
+            return xml  # no line break, tab or page break in any value: nothing for resolve_listing to do
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:

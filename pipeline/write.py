@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -118,19 +118,34 @@ TMP_PREFIX = ".kobankyo-tmp-"  # recognisable: removed at the start of the next 
 _OLD_TMP = ".tmp-"  # what earlier versions named them
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, then rename: a reader never sees half a file."""
+_TMP_COUNTER = itertools.count()
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Temporary file in the same folder, then rename: a reader never sees half a file.
+
+    durable=False skips the fsync: for generated documents, which a killed process cannot leave half
+    written either (the rename is atomic) and which the next run re-renders byte for byte and adopts;
+    only a power cut could lose them, and thousands of fsyncs are most of a run's writing time.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".tmp")
+    while True:
+        tmp = path.parent / f"{TMP_PREFIX}{os.getpid()}-{next(_TMP_COUNTER)}.tmp"
+        try:
+            fd = os.open(tmp, _OPEN_FLAGS, FILE_MODE)
+            break
+        except FileExistsError:
+            continue  # left by a killed run of a process with the same id
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, FILE_MODE)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -344,7 +359,7 @@ class Manifest:
                 new_rel = edited_sibling(rel)
                 self.write(new_rel, lambda: data, key)
                 return "kept-edited", new_rel
-        atomic_write(self.root / rel, data)
+        atomic_write(self.root / rel, data, durable=False)
         self.files[rel], self.keys[rel] = sha256(data), key or ""
         return "written", None
 

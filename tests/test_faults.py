@@ -108,7 +108,7 @@ def test_full_disk_for_the_report_prints_findings_then_exits_2(tmp_path, monkeyp
 
     _station(tmp_path / "in")
 
-    def full(path, data):
+    def full(path, data, **kw):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(run_mod, "write_json", full)
@@ -124,7 +124,7 @@ def test_full_disk_for_the_annotated_copy_is_reported_not_a_traceback(tmp_path, 
 
     _station(tmp_path / "in")
 
-    def full(path, data):
+    def full(path, data, **kw):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
     monkeypatch.setattr(annotate_mod, "atomic_write", full)

@@ -382,10 +382,10 @@ def test_write_errors_name_their_real_cause(tmp_path, monkeypatch, code, says, n
     inp, out = _one_station(tmp_path), tmp_path / "out"
     real = write_mod.atomic_write
 
-    def refuse(path, data):
+    def refuse(path, data, **kw):
         if path.suffix == ".docx" and "委嘱状" in path.parts:
             raise OSError(code, os.strerror(code), str(path))
-        real(path, data)
+        real(path, data, **kw)
 
     monkeypatch.setattr(write_mod, "atomic_write", refuse)
     assert reports(inp, out) == 1
