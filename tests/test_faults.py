@@ -103,15 +103,15 @@ def test_two_concurrent_runs_never_mark_a_document_as_edited(tmp_path):
     assert {d["status"] for d in _all_documents(out)} <= {"written", "unchanged"}
 
 
+def _disk_full(path, data, **kw):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
 def test_full_disk_for_the_report_prints_findings_then_exits_2(tmp_path, monkeypatch, capsys):
     import pipeline.run as run_mod
 
     _station(tmp_path / "in")
-
-    def full(path, data, **kw):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-    monkeypatch.setattr(run_mod, "write_json", full)
+    monkeypatch.setattr(run_mod, "write_json", _disk_full)
     code = main(["check", "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--as-of", "2026-11-27"])
     cap = capsys.readouterr()
     assert code == 2
@@ -123,11 +123,7 @@ def test_full_disk_for_the_annotated_copy_is_reported_not_a_traceback(tmp_path, 
     import pipeline.annotate as annotate_mod
 
     _station(tmp_path / "in")
-
-    def full(path, data, **kw):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
-    monkeypatch.setattr(annotate_mod, "atomic_write", full)
+    monkeypatch.setattr(annotate_mod, "atomic_write", _disk_full)
     code = main(["check", "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--as-of", "2026-11-27"])
     err = capsys.readouterr().err
     assert code == 0  # the findings themselves are fine; the copy is a report of them

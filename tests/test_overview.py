@@ -27,6 +27,7 @@ from pipeline.model import Book, Council, Election, Meeting, Member, Opinion, St
 from pipeline.overview import INDEX, OVERVIEW, write_overview
 from pipeline.run import RunReport, WorkbookRun, run
 from pipeline.validate import Options, Result
+from scripts.render_overview_png import FLAGS
 from tests import builders as b
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,19 +365,7 @@ def test_odd_model_values_never_raise(tmp_path: Path, book: Book, as_of: dt.date
 
 # --- in a real browser ---------------------------------------------------------------------
 
-BROWSER_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--enable-logging=stderr",
-    "--v=0",
-]
+BROWSER_FLAGS = [*FLAGS, "--enable-logging=stderr", "--v=0"]
 
 
 def chromium() -> str:

@@ -17,12 +17,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline import fmt, forms
-from pipeline.model import Council, Member, Station
+from pipeline.model import Member
 from pipeline.normalize import Invalid, clean_text, parse_count, parse_date, parse_time, strip_illegal_xml
 from pipeline.render import load_templates
 from pipeline.zipfix import Member as ZipMember
 from pipeline.zipfix import pack
 from tests.docx_text import extract
+from tests.form_cases import COUNCIL, STATION
 
 D = dt.date
 GREGORIAN = (1873, 2099)  # Japan counts days in the Gregorian calendar from 明治6年1月1日 (1873-01-01)
@@ -172,13 +173,6 @@ def test_packed_zip_is_sound_and_round_trips(members):
 
 
 # --- cell text to Word ----------------------------------------------------------------------------
-
-STATION = Station("仙台中央警察署", chief_name="大槻　正和", honorific="殿")
-COUNCIL = Council(
-    row=2, id="1", name="一番町交番連絡協議会", kind="単位", job_kind=None, reason="2交番の統合のため",
-    posts="一番町交番", post_type="交番", district="一番町交番所管区", established=D(2020, 3, 5),
-    manager_title="交番所長", manager_rank="警部補", manager_name="千葉　健一", doc_no="12", report_date=D(2020, 3, 10),
-)  # fmt: skip
 
 
 def _member(name: str) -> Member:
