@@ -8,7 +8,7 @@ OUTPUT ?= output
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help reports check test template watch bench lint format templates samples docs-png wheel-test clean
+.PHONY: help reports check test template watch bench lint format templates samples docs-png wheel wheel-test clean
 
 help: ## このヘルプ / list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ test: $(STAMP) ## run the test suite
 
 bench: $(STAMP) ## benchmark: pipeline vs plain docxtpl loop on a synthetic prefecture
 	$(BIN)/python -m bench.run
+
+wheel: $(STAMP) ## build dist/*.whl, to install on a PC without make (pip install …whl)
+	$(BIN)/pip wheel --quiet --no-deps -w dist .
 
 wheel-test: $(STAMP) ## build the wheel, install it outside the repository, run kobankyo from another folder
 	bash scripts/wheel_smoke.sh
