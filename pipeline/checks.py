@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from .contract import LEADER_CATEGORIES
 from .findings import Finding, Severity, make_finding
 from .fmt import wareki, wareki_fy
-from .model import Book, Meeting, Member, add_years, fiscal_year, same_text_key
+from .model import Book, Election, Meeting, Member, add_years, fiscal_year, same_text_key
 
 
 @dataclass
@@ -32,7 +35,93 @@ class Ctx:
         return self.locate(canonical, None, "")["sheet"]
 
     def serving(self, council_id: str | None, day: dt.date) -> list[Member]:
-        return [m for m in self.book.members_of(council_id) if m.serving(day)]
+        """The council's members serving on `day`, in workbook order."""
+        if day == self.as_of:
+            return list(self._serving_now.get(council_id, ()))
+        return [m for m in self.members_of(council_id) if m.serving(day)]
+
+    def serving_count(self, council_id: str | None, day: dt.date) -> int:
+        """len(serving(council_id, day)) in O(log n): sorted starts and ends of the council's terms."""
+        starts, ends = self._term_bounds.get(council_id, ((), ()))
+        return bisect_right(starts, day) - bisect_left(ends, day)
+
+    def members_of(self, council_id: str | None) -> list[Member]:
+        return self._by_council.get(council_id, [])
+
+    def terms_of(self, m: Member) -> Terms:
+        """Every row of the same person (same_text_key of 氏名) in the same council."""
+        return self._terms[(m.council_id, m.person)]
+
+    # Indexes built once per workbook: every rule then does O(log n) work per row, not O(n).
+
+    @cached_property
+    def _by_council(self) -> dict[str | None, list[Member]]:
+        out: dict[str | None, list[Member]] = defaultdict(list)
+        for m in self.book.members:
+            out[m.council_id].append(m)
+        return dict(out)
+
+    @cached_property
+    def _serving_now(self) -> dict[str | None, list[Member]]:
+        return {cid: [m for m in ms if m.serving(self.as_of)] for cid, ms in self._by_council.items()}
+
+    @cached_property
+    def _term_bounds(self) -> dict[str | None, tuple[list[dt.date], list[dt.date]]]:
+        # A term with 満了日 before 委嘱日 serves on no day (it has a term-order finding): left out, the count
+        # #(start <= day) - #(end < day) is exactly the number of terms with start <= day <= end.
+        out = {}
+        for cid, ms in self._by_council.items():
+            terms = [(m.start, m.end) for m in ms if m.start is not None and m.end is not None and m.start <= m.end]
+            out[cid] = (sorted(t[0] for t in terms), sorted(t[1] for t in terms))
+        return out
+
+    @cached_property
+    def _terms(self) -> dict[tuple[str | None, str | None], Terms]:
+        groups: dict[tuple[str | None, str | None], list[Member]] = defaultdict(list)
+        for m in self.book.members:
+            groups[(m.council_id, m.person)].append(m)
+        return {key: Terms(ms) for key, ms in groups.items()}
+
+    @cached_property
+    def meetings_by_council(self) -> dict[str | None, list[Meeting]]:
+        out: dict[str | None, list[Meeting]] = defaultdict(list)
+        for mt in self.book.meetings:
+            out[mt.council_id].append(mt)
+        return dict(out)
+
+
+class Terms:
+    """The rows of one person in one council, with what the term rules ask of them precomputed."""
+
+    def __init__(self, rows: list[Member]):
+        self.rows = rows  # workbook order
+        self.latest_start = max((m.start for m in rows if m.start), default=None)
+        dated = [m for m in rows if m.start and m.end]
+        # Latest start first; rows with the same start stay in workbook order (sorted() is stable with reverse).
+        self.by_start_desc = sorted(dated, key=lambda m: m.start, reverse=True)
+        self._desc_keys = [-m.start.toordinal() for m in self.by_start_desc]
+        self._chains: dict[dt.date, dt.date] = {}
+
+    def started_before(self, day: dt.date) -> list[Member]:
+        """Rows with both dates that started before `day`, latest first (workbook order among equal starts)."""
+        return self.by_start_desc[bisect_right(self._desc_keys, -day.toordinal()) :]
+
+    def latest_before(self, day: dt.date) -> Member | None:
+        """The row that started last before `day` (the first such row in workbook order on a tie)."""
+        earlier = self.started_before(day)
+        return earlier[0] if earlier else None
+
+    def chain_start(self, start: dt.date) -> dt.date:
+        """Start of continuous service up to a term starting on `start`: walk back over back-to-back terms."""
+        current = self._chains.get(start)
+        if current is None:
+            current = start
+            for t in self.started_before(start):
+                if t.end < current - dt.timedelta(days=1):
+                    break  # a gap: service before it was not continuous
+                current = min(current, t.first_date)
+            self._chains[start] = current
+        return current
 
 
 Check = Callable[[Ctx], Iterable[Finding]]
@@ -86,21 +175,25 @@ def duplicate_ids(ctx: Ctx) -> Iterator[Finding]:
                 )
             else:
                 first[r.id] = r.row
-    seen: dict[tuple, list[Member]] = defaultdict(list)
-    for m in ctx.book.members:
-        if m.council_id is None or m.name is None or m.start is None or m.end is None:
-            continue
-        key = (m.council_id, m.person)
-        for other in seen[key]:
-            if m.start <= other.end and other.start <= m.end:
-                yield make_finding(
-                    "duplicate-id",
-                    f"{_who(m)}の任期（{_term(m)}）が{other.row}行目の任期（{_term(other)}）と重なっています。"
-                    "同じ委員の重複行を削除するか、任期を直してください。",
-                    **ctx.at("委員", m.row, "委嘱日"),
-                )
-                break
-        seen[key].append(m)
+    # Each row against the earlier rows of the same person in the same council: the first one it overlaps.
+    members = ctx.book.members
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for pos, m in enumerate(members):
+        if m.council_id is not None and m.name is not None and m.start is not None and m.end is not None:
+            groups[(m.council_id, m.person)].append(pos)
+    clash: dict[int, Member] = {}
+    for positions in groups.values():
+        if len(positions) > 1:
+            earlier = first_earlier_overlaps([(members[p].start, members[p].end) for p in positions])
+            clash |= {p: members[positions[j]] for p, j in zip(positions, earlier, strict=True) if j is not None}
+    for pos in sorted(clash):
+        m, other = members[pos], clash[pos]
+        yield make_finding(
+            "duplicate-id",
+            f"{_who(m)}の任期（{_term(m)}）が{other.row}行目の任期（{_term(other)}）と重なっています。"
+            "同じ委員の重複行を削除するか、任期を直してください。",
+            **ctx.at("委員", m.row, "委嘱日"),
+        )
 
 
 @check("unknown-ref")
@@ -197,19 +290,18 @@ def public_office(ctx: Ctx) -> Iterator[Finding]:
 def chair(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
     for c in ctx.book.councils_by_id().values():
-        members = ctx.book.members_of(c.id)
-        chairs = [m for m in members if m.is_chair and m.start and m.end]
-        for i, m in enumerate(chairs):
-            for other in chairs[:i]:
-                if m.start <= other.end and other.start <= m.end and m.person != other.person:
-                    yield make_finding(
-                        "chair",
-                        f"協議会「{c.name}」で会長が同時に2人います（{_who(other)}（{other.row}行目）と{_who(m)}）。"
-                        "任期か役職を直してください。",
-                        severity=Severity.ERROR,
-                        **ctx.at("委員", m.row, "役職"),
-                    )
-                    break
+        chairs = [m for m in ctx.members_of(c.id) if m.is_chair and m.start and m.end]
+        earlier = first_earlier_overlaps([(m.start, m.end) for m in chairs], [m.person for m in chairs])
+        for m, j in zip(chairs, earlier, strict=True):
+            if j is not None:
+                other = chairs[j]
+                yield make_finding(
+                    "chair",
+                    f"協議会「{c.name}」で会長が同時に2人います（{_who(other)}（{other.row}行目）と{_who(m)}）。"
+                    "任期か役職を直してください。",
+                    severity=Severity.ERROR,
+                    **ctx.at("委員", m.row, "役職"),
+                )
         serving = ctx.serving(c.id, ctx.as_of)
         if serving and not any(m.is_chair for m in serving):
             yield make_finding(
@@ -315,12 +407,9 @@ def term_length(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _predecessor(ctx: Ctx, m: Member) -> Member | None:
-    candidates = [
-        p
-        for p in ctx.book.members_of(m.council_id)
-        if p.person == same_text_key(m.predecessor) and p.start and p.end and m.start and p.start < m.start
-    ]
-    return max(candidates, key=lambda p: p.start) if candidates else None
+    """The predecessor's row that started last before this member's term (first in workbook order on a tie)."""
+    terms = ctx._terms.get((m.council_id, same_text_key(m.predecessor)))
+    return terms.latest_before(m.start) if terms and m.start else None
 
 
 @check("successor-term")
@@ -346,7 +435,8 @@ def term_expiry(ctx: Ctx) -> Iterator[Finding]:
     for m in ctx.book.members:
         if not (m.end and ctx.as_of <= m.end <= limit):
             continue
-        renewed = any(o.person == m.person and o.start and o.start > m.end for o in ctx.book.members_of(m.council_id))
+        latest = ctx.terms_of(m).latest_start
+        renewed = latest is not None and latest > m.end
         if not renewed:
             yield make_finding(
                 "term-expiry",
@@ -360,8 +450,10 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
     """第6-4(2)「委員の委嘱に当たっては、長期間特定の者に依存することのないよう、常に組織の新陳代謝に配慮し、
     連絡協議会の活性化を図ること。」"""
     for m in ctx.book.members:
+        if not m.serving(ctx.as_of):
+            continue
         first = _service_start(ctx, m)
-        if first and m.serving(ctx.as_of) and ctx.as_of >= add_years(first, ctx.long_tenure_years):
+        if first and ctx.as_of >= add_years(first, ctx.long_tenure_years):
             years = ctx.as_of.year - first.year - ((ctx.as_of.month, ctx.as_of.day) < (first.month, first.day))
             column = "初回委嘱日" if m.first_start else "委嘱日"
             yield make_finding(
@@ -376,21 +468,7 @@ def _service_start(ctx: Ctx, m: Member) -> dt.date | None:
     first = m.first_date
     if first is None or m.start is None:
         return first
-    earlier = sorted(
-        (
-            t
-            for t in ctx.book.members_of(m.council_id)
-            if t.person == m.person and t.start and t.end and t.start < m.start
-        ),
-        key=lambda t: t.start,
-        reverse=True,
-    )
-    current = m.start
-    for t in earlier:
-        if t.end < current - dt.timedelta(days=1):
-            break  # a gap: service before it was not continuous
-        current = min(current, t.first_date)
-    return min(first, current)
+    return min(first, ctx.terms_of(m).chain_start(m.start))
 
 
 @check("regular-meeting")
@@ -399,9 +477,7 @@ def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
     for c in ctx.book.councils_by_id().values():
         if not c.established:
             continue
-        held = {
-            fiscal_year(mt.date) for mt in ctx.book.meetings if mt.council_id == c.id and mt.kind == "定例" and mt.date
-        }
+        held = {fiscal_year(mt.date) for mt in ctx.meetings_by_council.get(c.id, ()) if mt.kind == "定例" and mt.date}
         missing = []
         for fy in range(fiscal_year(c.established), fiscal_year(ctx.as_of) + 1):
             start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
@@ -420,18 +496,44 @@ def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
 @check("election-period")
 def election_period(ctx: Ctx) -> Iterator[Finding]:
     """第10-3「連絡協議会の開催時期については選挙運動期間中等の開催することにより公平性を疑われるような時期は避ける」"""
-    for mt in ctx.book.meetings:
-        if not mt.date:
-            continue
-        for e in ctx.book.elections:
-            if e.covers(mt.date):
-                yield make_finding(
-                    "election-period",
-                    f"開催日（{wareki(mt.date)}）が「{e.name}」の選挙運動期間（{wareki(e.notice)}～{wareki(e.vote - dt.timedelta(days=1))}）"
-                    "中です。公平性を疑われる時期の開催は避けてください。",
-                    **ctx.at("会議", mt.row, "開催日"),
-                )
-                break
+    during = _first_covering_election(ctx.book.meetings, ctx.book.elections)
+    for pos, mt in enumerate(ctx.book.meetings):
+        e = during.get(pos)
+        if e is not None:
+            yield make_finding(
+                "election-period",
+                f"開催日（{wareki(mt.date)}）が「{e.name}」の選挙運動期間（{wareki(e.notice)}～{wareki(e.vote - dt.timedelta(days=1))}）"
+                "中です。公平性を疑われる時期の開催は避けてください。",
+                **ctx.at("会議", mt.row, "開催日"),
+            )
+
+
+def _first_covering_election(meetings: list[Meeting], elections: list[Election]) -> dict[int, Election]:
+    """Position of a meeting in the list -> the first election in list order whose campaign covers its 開催日.
+
+    A sweep over the days: elections enter a heap (by list position) when their campaign starts and leave
+    it once it is over, so the heap's top is the first election covering the day: O((m + e) log e).
+    """
+    periods = sorted(
+        (e.notice, e.vote - dt.timedelta(days=1), i)
+        for i, e in enumerate(elections)
+        if e.notice is not None and e.vote is not None
+    )
+    if not periods:
+        return {}
+    out: dict[int, Election] = {}
+    active: list[tuple[int, dt.date]] = []
+    k = 0
+    for pos in sorted((p for p, mt in enumerate(meetings) if mt.date), key=lambda p: meetings[p].date):
+        day = meetings[pos].date
+        while k < len(periods) and periods[k][0] <= day:
+            heapq.heappush(active, (periods[k][2], periods[k][1]))
+            k += 1
+        while active and active[0][1] < day:
+            heapq.heappop(active)  # over before this day, and so before every later one
+        if active:
+            out[pos] = elections[active[0][0]]
+    return out
 
 
 @check("officer-inner-count")
@@ -456,7 +558,7 @@ def attending_members(ctx: Ctx) -> Iterator[Finding]:
     for mt in ctx.book.meetings:
         if mt.members_n is None or mt.date is None or mt.council_id is None:
             continue
-        n = len(ctx.serving(mt.council_id, mt.date))
+        n = ctx.serving_count(mt.council_id, mt.date)
         if mt.members_n > n:
             yield make_finding(
                 "attending-members",
@@ -488,14 +590,16 @@ def regular_sequence(ctx: Ctx) -> Iterator[Finding]:
             groups[(mt.council_id, fiscal_year(mt.date))].append(mt)
     for (_, fy), meetings in groups.items():
         seen: set[int] = set()
+        highest = 0  # max(seen, default=0)
         for mt in sorted(meetings, key=lambda m: (m.date, m.row)):
             if mt.round in seen:
                 msg = f"{wareki_fy(fy)}の定例会議の回次「第{mt.round}回」が重複しています。"
-            elif mt.round != max(seen, default=0) + 1:
-                msg = f"{wareki_fy(fy)}の定例会議が第{max(seen, default=0)}回の次に第{mt.round}回になっています（回次が飛んでいます）。"
+            elif mt.round != highest + 1:
+                msg = f"{wareki_fy(fy)}の定例会議が第{highest}回の次に第{mt.round}回になっています（回次が飛んでいます）。"
             else:
                 msg = None
             seen.add(mt.round)
+            highest = max(highest, mt.round)
             if msg:
                 yield make_finding(
                     "regular-sequence",
@@ -533,3 +637,86 @@ def council_name(ctx: Ctx) -> Iterator[Finding]:
                 f"名称「{c.name}」が「連絡協議会」で終わっていません。「○○交番連絡協議会」のような固有名称にしてください。",
                 **ctx.at("協議会", c.row, "名称"),
             )
+
+
+# --- interval helper -------------------------------------------------------------------
+
+SMALL = 32  # below this many terms the plain pairwise scan is faster than the tree
+
+
+def first_earlier_overlaps(
+    terms: Sequence[tuple[dt.date, dt.date]], keys: Sequence[Hashable] | None = None, small: int = SMALL
+) -> list[int | None]:
+    """For each term i, the smallest j < i whose term overlaps it (s_j <= e_i and s_i <= e_j) and, with
+    `keys`, whose key differs (keys[j] != keys[i]); None if there is none.
+
+    The same answer as comparing every term with each earlier one, in O(n log n): queries in order of their
+    end, terms entering a segment tree over list positions in order of their start (so every term in the
+    tree starts no later than the query ends); each node keeps the latest end below it, that term's key and
+    the latest end of a term with another key, so one descent finds the leftmost position that fits.
+    """
+    n = len(terms)
+    if n <= small:
+        return [_first_pairwise(terms, keys, i) for i in range(n)]
+    tree = _EndTree(n)
+    ordinals = [(s.toordinal(), e.toordinal()) for s, e in terms]
+    by_start = sorted(range(n), key=lambda j: ordinals[j][0])
+    out: list[int | None] = [None] * n
+    k = 0
+    for i in sorted(range(n), key=lambda i: ordinals[i][1]):
+        start, end = ordinals[i]
+        while k < n and ordinals[by_start[k]][0] <= end:
+            j = by_start[k]
+            tree.add(j, ordinals[j][1], keys[j] if keys is not None else None)
+            k += 1
+        out[i] = tree.leftmost(i, start, keys[i] if keys is not None else _ANY)
+    return out
+
+
+_ANY = object()  # a query key unequal to every key: any overlapping term fits
+
+
+class _EndTree:
+    """Segment tree over list positions: per node the latest end, its key, and the latest end of another key."""
+
+    def __init__(self, n: int):
+        self.size = 1 << max(n - 1, 1).bit_length()
+        self.top = [-1] * (2 * self.size)  # -1: no term (date ordinals are >= 1)
+        self.key: list[object] = [None] * (2 * self.size)
+        self.other = [-1] * (2 * self.size)
+
+    def add(self, pos: int, end: int, key: object) -> None:
+        top, keys, other = self.top, self.key, self.other
+        node = self.size + pos
+        top[node], keys[node] = end, key
+        node >>= 1
+        while node:
+            a, b = 2 * node, 2 * node + 1
+            if top[b] > top[a]:
+                a, b = b, a
+            top[node], keys[node] = top[a], keys[a]
+            other[node] = max(other[a], top[b] if keys[b] != keys[a] else other[b])
+            node >>= 1
+
+    def leftmost(self, limit: int, start: int, key: object) -> int | None:
+        """The smallest position < limit holding a term that ends on or after `start` with a key != `key`."""
+        top, keys, other = self.top, self.key, self.other
+
+        def search(node: int, lo: int, hi: int) -> int | None:
+            if lo >= limit or not ((top[node] >= start and keys[node] != key) or other[node] >= start):
+                return None
+            if hi - lo == 1:
+                return lo
+            mid = (lo + hi) // 2
+            found = search(2 * node, lo, mid)
+            return found if found is not None else search(2 * node + 1, mid, hi)
+
+        return search(1, 0, self.size)
+
+
+def _first_pairwise(terms: Sequence[tuple[dt.date, dt.date]], keys: Sequence[Hashable] | None, i: int) -> int | None:
+    start, end = terms[i]
+    for j in range(i):
+        if start <= terms[j][1] and terms[j][0] <= end and (keys is None or keys[j] != keys[i]):
+            return j
+    return None

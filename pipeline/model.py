@@ -175,4 +175,20 @@ class Book:
         return out
 
     def members_of(self, council_id: str | None) -> list[Member]:
-        return [m for m in self.members if m.council_id == council_id]
+        """The council's members in workbook order (a new list each call)."""
+        return list(self._members_by_council().get(council_id, ()))
+
+    def _members_by_council(self) -> dict[str | None, list[Member]]:
+        """Members grouped by 協議会ID once, not scanned per council; rebuilt if the member list grew or was replaced."""
+        state = (id(self.members), len(self.members))
+        cached = self.__dict__.get("_by_council")
+        if cached is None or cached[0] != state:
+            index: dict[str | None, list[Member]] = {}
+            for m in self.members:
+                index.setdefault(m.council_id, []).append(m)
+            cached = self.__dict__["_by_council"] = (state, index)
+        return cached[1]
+
+    def __getstate__(self) -> dict:
+        # The index is rebuilt on demand: not pickled with the book (worker processes send books back).
+        return {k: v for k, v in self.__dict__.items() if k != "_by_council"}
