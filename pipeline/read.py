@@ -8,11 +8,13 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
-from defusedxml import ElementTree
+from defusedxml import ElementTree as SafeElementTree
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet import _reader
 
 from .contract import SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
@@ -151,8 +153,97 @@ def _sheet_lookup(names: list[str]) -> dict[str, str]:
 
 
 def _rows(ws) -> list[tuple]:
+    """Every row of a read-only worksheet as a tuple of values, row 1 first (gaps as empty rows)."""
+    if _plain_xml_part(ws):
+        try:
+            return _rows_fast(ws)
+        except Exception:  # anything unusual: openpyxl's own parser decides, and raises what it raises
+            pass
     ws.reset_dimensions()  # files written by other tools often carry a wrong <dimension>
     return [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+
+
+def _plain_xml_part(ws) -> bool:
+    """A worksheet part _check_container has scanned for DTDs and entities: named .xml, in an ASCII-compatible
+    encoding (a UTF-16 part would hide "<!DOCTYPE" from a byte search)."""
+    path = getattr(ws, "_worksheet_path", "")
+    if not path.endswith(".xml"):
+        return False
+    with ws._get_source() as src:
+        head = src.read(4)
+    return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _rows_fast(ws) -> list[tuple]:
+    """What _rows gets from openpyxl (ws.iter_rows(values_only=True) without <dimension>), twice as fast.
+
+    openpyxl parses worksheets with defusedxml's iterparse, whose parser runs in Python for every element;
+    the part has already been refused if it declares a DTD or entities (_check_container), so the standard
+    library's C parser reads it here. The loop is openpyxl's WorkSheetParser.parse, and openpyxl's own
+    parse_row turns each row into values, so the values are exactly openpyxl's; the rows are assembled as
+    ReadOnlyWorksheet._cells_by_row and _get_row do.
+    """
+    wb = ws.parent
+    out: list[tuple] = []
+    with ws._get_source() as src:
+        parser = _reader.WorkSheetParser(
+            src,
+            ws._shared_strings,
+            data_only=wb.data_only,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        dispatcher = {
+            _reader.COL_TAG: parser.parse_column_dimensions,
+            _reader.PROT_TAG: parser.parse_sheet_protection,
+            _reader.EXT_TAG: parser.parse_extensions,
+            _reader.CF_TAG: parser.parse_formatting,
+            _reader.LEGACY_TAG: parser.parse_legacy,
+            _reader.ROW_BREAK_TAG: parser.parse_row_breaks,
+            _reader.COL_BREAK_TAG: parser.parse_col_breaks,
+            _reader.CUSTOM_VIEWS_TAG: parser.parse_custom_views,
+        }
+        properties = {
+            _reader.PRINT_TAG: ("print_options", _reader.PrintOptions),
+            _reader.MARGINS_TAG: ("page_margins", _reader.PageMargins),
+            _reader.PAGE_TAG: ("page_setup", _reader.PrintPageSetup),
+            _reader.HEADER_TAG: ("HeaderFooter", _reader.HeaderFooter),
+            _reader.FILTER_TAG: ("auto_filter", _reader.AutoFilter),
+            _reader.VALIDATION_TAG: ("data_validations", _reader.DataValidationList),
+            _reader.PROPERTIES_TAG: ("sheet_properties", _reader.WorksheetProperties),
+            _reader.VIEWS_TAG: ("views", _reader.SheetViewList),
+            _reader.FORMAT_TAG: ("sheet_format", _reader.SheetFormatProperties),
+            _reader.SCENARIOS_TAG: ("scenarios", _reader.ScenarioList),
+            _reader.TABLE_TAG: ("tables", _reader.TablePartList),
+            _reader.HYPERLINK_TAG: ("hyperlinks", _reader.HyperlinkList),
+            _reader.MERGE_TAG: ("merged_cells", _reader.MergeCells),
+        }
+        row_tag = _reader.ROW_TAG
+        counter = 1
+        for _, element in ElementTree.iterparse(src):
+            tag = element.tag
+            if tag == row_tag:
+                idx, cells = parser.parse_row(element)
+                element.clear()
+                while counter < idx:  # rows missing from the XML
+                    out.append(())
+                    counter += 1
+                if counter <= idx:
+                    values = [None] * (cells[-1]["column"] if cells else 0)
+                    for cell in cells:
+                        if 1 <= cell["column"] <= len(values):
+                            values[cell["column"] - 1] = cell["value"]
+                    out.append(tuple(values))
+                    counter += 1
+            elif tag in dispatcher:
+                dispatcher[tag](element)
+                element.clear()
+            elif tag in properties:
+                name, kind = properties[tag]
+                setattr(parser, name, kind.from_tree(element))
+                element.clear()
+    return out
 
 
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
@@ -258,7 +349,7 @@ def _shared_strings_part(content_types: bytes) -> str | None:
 def _shared_strings(data: bytes) -> list[str] | None:
     """Every <si> as Excel shows it: plain text or its runs (phonetic rPh runs left out), escapes decoded."""
     try:
-        root = ElementTree.fromstring(data)
+        root = SafeElementTree.fromstring(data)
     except Exception:  # openpyxl will report the damaged part
         return None
     out = []

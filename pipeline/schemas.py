@@ -46,7 +46,22 @@ def typed_frame(table: RawTable) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for col in table.spec.columns:
         if col.name in frame.columns:
-            out[col.name] = pd.Series([_parser(col)(v) for v in frame[col.name]], index=frame.index, dtype=object)
+            out[col.name] = pd.Series(_parse_column(_parser(col), frame[col.name]), index=frame.index, dtype=object)
+    return out
+
+
+def _parse_column(parse: Callable[[object], object], values: pd.Series) -> list[object]:
+    """parse(v) for every value; a text typed again (会長, 男, 2020/3/5, an ID) is parsed once."""
+    seen: dict[str, object] = {}
+    out = []
+    for v in values.tolist():
+        if isinstance(v, str):
+            parsed = seen.get(v, seen)
+            if parsed is seen:
+                parsed = seen[v] = parse(v)
+        else:
+            parsed = parse(v)
+        out.append(parsed)
     return out
 
 

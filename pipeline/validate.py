@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,13 +26,23 @@ def _v(rec: dict, key: str):
     return None if isinstance(v, Invalid) else v
 
 
-def _records(typed: pd.DataFrame) -> list[tuple[int, dict]]:
-    return list(zip(typed.index.tolist(), typed.to_dict("records"), strict=True))
-
-
 def _fields(spec: SheetSpec, rec: dict) -> dict:
     """Model keyword arguments for one record: each contract column fills the field it declares."""
     return {c.field: _v(rec, c.name) for c in spec.columns}
+
+
+def _records(spec: SheetSpec, typed: pd.DataFrame) -> Iterator[tuple[int, dict]]:
+    """(row, model keyword arguments) of every record, column by column rather than cell by cell (as _fields)."""
+    n = len(typed)
+    columns = [
+        [None if isinstance(v, Invalid) else v for v in typed[c.name].tolist()]
+        if c.name in typed.columns
+        else [None] * n
+        for c in spec.columns
+    ]
+    names = [c.field for c in spec.columns]
+    for row, values in zip(typed.index.tolist(), zip(*columns, strict=True), strict=True):
+        yield row, dict(zip(names, values, strict=True))
 
 
 def build_book(file: str, tables: dict[str, pd.DataFrame], sheets: dict[str, str]) -> Book:
@@ -41,23 +52,19 @@ def build_book(file: str, tables: dict[str, pd.DataFrame], sheets: dict[str, str
     station = Station(**(s | {"addressee": s["addressee"] or Station.addressee, "honorific": s["honorific"] or ""}))
     book = Book(file, station)
     empty = pd.DataFrame()
-    for row, r in _records(tables.get(COUNCILS.name, empty)):
-        book.councils.append(Council(row=row, **_fields(COUNCILS, r)))
-    for row, r in _records(tables.get(MEMBERS.name, empty)):
-        book.members.append(Member(row=row, **_fields(MEMBERS, r)))
-    for row, r in _records(tables.get(OPINIONS.name, empty)):
-        book.opinions.append(Opinion(row=row, **_fields(OPINIONS, r)))
+    book.councils += [Council(row=row, **f) for row, f in _records(COUNCILS, tables.get(COUNCILS.name, empty))]
+    book.members += [Member(row=row, **f) for row, f in _records(MEMBERS, tables.get(MEMBERS.name, empty))]
+    book.opinions += [Opinion(row=row, **f) for row, f in _records(OPINIONS, tables.get(OPINIONS.name, empty))]
     by_meeting: dict[str | None, list[Opinion]] = defaultdict(list)
     for o in book.opinions:
         by_meeting[o.meeting_id].append(o)
-    for row, r in _records(tables.get(MEETINGS.name, empty)):
-        f = _fields(MEETINGS, r)
+    for row, f in _records(MEETINGS, tables.get(MEETINGS.name, empty)):
         f["report_to"] = f["report_to"] or "署長"
         opinions = tuple(by_meeting.get(f["id"], ())) if f["id"] is not None else ()
         book.meetings.append(Meeting(row=row, **f, opinions=opinions))
     sheet = sheets.get(ELECTIONS.name, ELECTIONS.name)
-    for row, r in _records(tables.get(ELECTIONS.name, empty)):
-        book.elections.append(Election(row=row, sheet=sheet, source=file, **_fields(ELECTIONS, r)))
+    for row, f in _records(ELECTIONS, tables.get(ELECTIONS.name, empty)):
+        book.elections.append(Election(row=row, sheet=sheet, source=file, **f))
     return book
 
 
@@ -80,9 +87,16 @@ def _locator(tables: dict[str, RawTable]):
             return {"sheet": sheet, "row": row, "column": column, "cell": None}
         return {"sheet": t.sheet, "row": t.excel_row(column, row), "column": column, "cell": t.cell(column, row)}
 
+    cells: dict[tuple[str, str], dict[int, object]] = {}  # (sheet, column) -> row -> raw value, built on first use
+
     def present(sheet: str, row: int, column: str) -> bool:
         t = tables.get(sheet)
-        return bool(t is not None and column in t.frame.columns and not is_blank(t.frame.at[row, column]))
+        if t is None or column not in t.frame.columns:
+            return False
+        values = cells.get((sheet, column))
+        if values is None:
+            values = cells[(sheet, column)] = dict(zip(t.frame.index.tolist(), t.frame[column].tolist(), strict=True))
+        return not is_blank(values[row])
 
     return locate, present
 
