@@ -47,6 +47,7 @@ RULES: dict[str, Rule] = {
         Rule("term-order", INPUT, Severity.ERROR, "日付の前後が逆"),
         Rule("weekday-mismatch", INPUT, Severity.WARNING, "日付と曜日が合わない"),
         Rule("duplicate-station", INPUT, Severity.WARNING, "同じ警察署のブックが複数"),
+        Rule("example-row", INPUT, Severity.WARNING, "記入例の行に記録"),
         Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),

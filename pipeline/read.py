@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet import _reader
 
-from .contract import SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
+from .contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
 from .normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
 
@@ -38,6 +38,8 @@ class RawTable:
     letters: dict[str, str]  # canonical column -> Excel column letter
     header_row: int | None = None
     kv_rows: dict[str, int] = field(default_factory=dict)  # 署: key -> its Excel row
+    # 記入例 rows read as data: (row, marker cell, the marker column's header if it has one)
+    typed_over: list[tuple[int, str, str | None]] = field(default_factory=list)
 
     def cell(self, column: str, row: int | None) -> str | None:
         letter = self.letters.get(column)
@@ -315,6 +317,18 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             if date1904:
                 _from_1904(table)
             book.findings += _weekday_findings(table)
+            for r, cell, header in table.typed_over:
+                book.findings.append(
+                    make_finding(
+                        "example-row",
+                        f"{r}行目には雛形の「{EXAMPLE_MARK}」の印がありますが、記入例と違う値が入っているので記録として読みました。"
+                        f"記録なら、セル{cell}の「{EXAMPLE_MARK}」の印を消してください。",
+                        sheet=actual,
+                        row=r,
+                        column=header,
+                        cell=cell,
+                    )
+                )
             by_letter = {v: k for k, v in table.letters.items()}
             for r, c, reason in bad_cells:
                 cell = f"{get_column_letter(c)}{r}"
@@ -569,16 +583,38 @@ def _record_table(spec: SheetSpec, sheet: str, rows: list[tuple]) -> tuple[RawTa
     letters = {canon: get_column_letter(c + 1) for c, canon in best_map.items()}
     records: list[dict] = []
     index: list[int] = []
+    typed_over: list[tuple[int, str, str | None]] = []
     if data_start is not None:
         for r in range(data_start, len(rows) + 1):
             row = rows[r - 1]
-            if any(isinstance(v, str) and v.strip() == EXAMPLE_MARK for v in row):
-                continue  # the 記入例 row of the blank template
+            mark = next((c for c, v in enumerate(row) if isinstance(v, str) and v.strip() == EXAMPLE_MARK), None)
             rec = {canon: (row[c] if c < len(row) else None) for c, canon in best_map.items()}
+            if mark is not None:
+                if _still_the_example(rec, EXAMPLES.get(spec.name, {})):
+                    continue  # the 記入例 row of the blank template, as it was
+                head = rows[best_row - 1][mark] if best_row and mark < len(rows[best_row - 1]) else None
+                header = None if is_blank(head) else str(head).strip()
+                typed_over.append((r, f"{get_column_letter(mark + 1)}{r}", header))  # typed over: a record after all
             if all(is_blank(v) for v in rec.values()):
                 continue
             records.append(rec)
             index.append(r)
     cols = [c.name for c in spec.columns if c.name in present]
     frame = pd.DataFrame(records, index=pd.Index(index, name="row", dtype="int64"), columns=cols, dtype=object)
-    return RawTable(spec, sheet, frame, letters, best_row), missing
+    return RawTable(spec, sheet, frame, letters, best_row, typed_over=typed_over), missing
+
+
+def _plain(v: object) -> object:
+    """A value as the template wrote it, for comparing a 記入例 row with the template's example."""
+    if is_blank(v):
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date() if v.time() == dt.time() else v.time() if v.date() == dt.date(1899, 12, 30) else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v.strip() if isinstance(v, str) else v
+
+
+def _still_the_example(rec: dict, example: dict) -> bool:
+    """True while no cell of the row holds anything but the template's 記入例 value (or is emptied)."""
+    return all(_plain(v) in (None, EXAMPLE_MARK, _plain(example.get(canon))) for canon, v in rec.items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -12,7 +11,18 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .contract import CHOICES, GENDERS, JOB_KINDS, MEETING_KINDS, POST_TYPES, RANKS, REPORT_TO, SHEETS, SheetSpec
+from .contract import (
+    CHOICES,
+    EXAMPLES,
+    GENDERS,
+    JOB_KINDS,
+    MEETING_KINDS,
+    POST_TYPES,
+    RANKS,
+    REPORT_TO,
+    SHEETS,
+    SheetSpec,
+)
 from .read import EXAMPLE_MARK
 from .write import atomic_write
 
@@ -32,27 +42,6 @@ LISTS: dict[str, list[str]] = {
     "報告先": REPORT_TO,
 }
 
-D = dt.date
-EXAMPLES: dict[str, dict[str, object]] = {
-    "協議会": {
-        "協議会ID": "1", "名称": "一番町交番連絡協議会", "種別": "所管区", "交番等": "一番町交番",
-        "交番等区分": "交番", "所管区名": "一番町交番所管区", "設置日": D(2020, 4, 1), "運営責任者職名": "交番所長",
-        "運営責任者階級": "警部補", "運営責任者氏名": "宮城　太郎",
-    },
-    "委員": {
-        "協議会ID": "1", "氏名": "仙台　花子", "ふりがな": "せんだい　はなこ", "性別": "女",
-        "生年月日": D(1965, 4, 1), "職業": "町内会長", "役職": "会長", "区分": "自治会等役員", "公職": "無",
-        "委嘱日": D(2025, 4, 1), "任期満了日": D(2027, 3, 31),
-    },
-    "会議": {
-        "会議ID": "1-001", "協議会ID": "1", "会議種別": "定例", "回次": 1, "開催日": D(2025, 6, 10),
-        "開始時刻": dt.time(14, 0), "終了時刻": dt.time(15, 30), "開催場所": "一番町交番2階会議室",
-        "参加委員数": 8, "参加警察官数": 4, "地域幹部数": 1, "その他幹部数": 0, "テーマ": "特殊詐欺被害防止",
-        "報告者交番等": "一番町交番", "報告者階級": "巡査部長", "報告者氏名": "宮城　太郎", "報告先": "署長",
-    },
-    "意見要望": {"会議ID": "1-001", "意見・要望": "夜間、公園周辺が暗い。", "回答": "市に街路灯の設置を要望します。"},
-    "選挙期間": {"選挙名": "○○市長選挙", "告示日": D(2025, 7, 20), "投票日": D(2025, 8, 3)},
-}  # fmt: skip
 
 EXPLAIN = [
     (

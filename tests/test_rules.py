@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.contract import EXAMPLES
 from pipeline.findings import RULES, Severity
 from pipeline.validate import Options, Result, validate_workbook
 from tests.builders import AS_OF, D, baseline, cell_of, meeting, member, write_book
@@ -113,6 +114,8 @@ FAILING = [
         "開催日",
         "warning",
     ),
+    # A council typed over the template's 記入例 row (its marker left in place): read as a record, with a warning.
+    ("example-typed-over", "example-row", _set("協議会", 0, 記入例の印="記入例"), "協議会", 0, "記入例の印", "warning"),
     ("bad-number-words", "bad-number", _set("会議", 0, 参加委員数="八人"), "会議", 0, "参加委員数", "error"),
     ("bad-number-negative", "bad-number", _set("会議", 0, 参加警察官数=-1), "会議", 0, "参加警察官数", "error"),
     ("bad-number-fraction", "bad-number", _set("会議", 0, 参加警察官数=2.5), "会議", 0, "参加警察官数", "error"),
@@ -276,6 +279,7 @@ PASSING = [
     ("date-first-day-of-heisei", "bad-date", _set("委員", 1, 生年月日="平成元年1月8日")),
     ("date-range-edges", "bad-date", _many(_set("委員", 2, 生年月日="1900/1/1"), _set("委員", 3, 生年月日="2100/12/31"))),
     ("weekday-right", "weekday-mismatch", _set("会議", 0, 開催日="令和6年6月10日（月）")),
+    ("example-left-as-is", "example-row", lambda s: s["協議会"].insert(0, dict(EXAMPLES["協議会"], 印="記入例"))),
 ]  # fmt: skip
 
 

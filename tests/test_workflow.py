@@ -180,6 +180,29 @@ def test_blank_template_and_a_filled_template_validate(tmp_path):
     assert len(filled.book.members) == 20 and len(filled.book.meetings) == 4
 
 
+def test_a_council_typed_over_the_example_row_is_read_with_a_warning(tmp_path):
+    """The clerk types the first council over the grey 記入例 row and leaves its marker there."""
+    path = tmp_path / "雛形.xlsx"
+    write_template(path)
+    wb = load_workbook(path)
+    wb["署"]["B2"] = "テスト警察署"
+    sheets = baseline()
+    for name, first_row in (("協議会", 2), ("委員", 3), ("会議", 3), ("意見要望", 3)):
+        ws = wb[name]
+        headers = [c.value for c in ws[1]]
+        for i, rec in enumerate(sheets[name], start=first_row):
+            for key, value in rec.items():
+                ws.cell(i, headers.index(key) + 1, value)
+    marker = next(c for c in wb["協議会"][2] if c.value == "記入例")
+    wb.save(path)
+    r = validate_workbook(path, Options(as_of=AS_OF))
+    assert [c.id for c in r.book.councils] == ["C1"]  # the typed-over row is a record
+    assert [(f.rule, f.severity.value, f.sheet, f.cell) for f in r.findings] == [
+        ("example-row", "warning", "協議会", marker.coordinate)
+    ]
+    assert "記入例" in r.findings[0].message
+
+
 def test_watch_regenerates_a_dropped_workbook(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
