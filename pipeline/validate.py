@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,8 +131,27 @@ def sort_findings(findings: list[Finding], sheet_order: list[str] | None = None)
     )
 
 
+@contextlib.contextmanager
+def _no_collector_passes() -> Iterator[None]:
+    """Validation allocates a few million small objects that live until it ends: the cyclic collector's
+    repeated passes over them took a fifth of the time and freed nothing. Reference counting frees as usual;
+    the collector runs again afterwards (unless the caller had turned it off)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate_workbook(path: Path, options: Options, shared_elections: list[Election] = ()) -> Result:
     """Read and validate one station workbook; never raises for bad input."""
+    with _no_collector_passes():
+        return _validate_workbook(path, options, shared_elections)
+
+
+def _validate_workbook(path: Path, options: Options, shared_elections: list[Election]) -> Result:
     result = Result(path)
     try:
         raw = read_workbook(path)
