@@ -982,7 +982,8 @@ def write_overview(report: RunReport, output_dir: Path) -> list[Path]:
         if wr.result.book is not None and wr.folder:
             view = station_view(wr, as_of)
             path = output_dir / wr.folder / OVERVIEW
-            atomic_write(path, station_page(view, as_of).encode("utf-8"))
+            if not (wr.cached and path.exists()):  # a reused workbook's page is current
+                atomic_write(path, station_page(view, as_of).encode("utf-8"))
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))
     rows.sort(key=lambda r: r.wr.folder is None and not r.wr.result.unreadable)  # the shared election list last
