@@ -201,6 +201,17 @@ def test_a_council_typed_over_the_example_row_is_read_with_a_warning(tmp_path):
         ("example-row", "warning", "協議会", marker.coordinate)
     ]
     assert "記入例" in r.findings[0].message
+    # End to end: the council's documents are written; no 協議会ID is reported missing.
+    out = tmp_path / "out"
+    assert main(["reports", "--input", str(tmp_path), "--output", str(out), "--as-of", AS_OF_S]) == 0
+    data = json.loads((out / "検証結果.json").read_text("utf-8"))
+    rules = {f["rule"] for w in data["workbooks"] for f in w["findings"]}
+    assert rules == {"example-row"}
+    docs = [d for w in data["workbooks"] for d in w["documents"]]
+    assert {d["form"] for d in docs} == {"委嘱状", "設置報告書", "開催結果報告書"}
+    assert all(d["status"] == "written" for d in docs)
+    copy = load_workbook(out / "テスト警察署" / ANNOTATED)
+    assert copy["協議会"][marker.coordinate].comment is not None  # the marker cell carries the warning
 
 
 def test_watch_regenerates_a_dropped_workbook(tmp_path):
