@@ -12,14 +12,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import forms
 from .cache import RunCache, file_sha
 from .contract import ELECTION_BOOK
+from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
-from .plan import Document, plan_documents
+from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, status_of
 from .write import (
     MAX_FOLDER,
@@ -275,13 +277,17 @@ def validate_and_write(
     fresh = [p for p in books if p not in runs]
     manifest = Manifest(output_dir)
     checked = None
-    if documents and fresh:
-        from .render import load_templates
-
-        # Fail fast on a broken template, before any work (workers load their own copies).
-        checked = templates or load_templates(fields=forms.FIELDS)
     steps = len(fresh) * (2 if documents else 1)
     with _pool(len(fresh), templates) as pool:
+        if documents and fresh:
+            if pool is None:
+                from .render import load_templates
+
+                # Fail fast on a broken template, before any work.
+                checked = templates or load_templates(fields=forms.FIELDS)
+            else:
+                # The workers load and check their own copies; the parent need not hold docxtpl too.
+                _templates_present()
         mapper = pool.map if pool else map
         # Phase 1: validate the workbooks that changed (in parallel when there are many).
         jobs = [(p, options.validation(), shared) for p in fresh]
@@ -300,7 +306,7 @@ def validate_and_write(
         if documents:
             # Phase 2: render and write; each workbook's documents live in its own folder.
             todo = [wr for wr in ordered if wr.result.book and wr.folder and not wr.cached]
-            if todo and checked is None:
+            if todo and checked is None and pool is None:
                 from .render import load_templates
 
                 checked = templates or load_templates(fields=forms.FIELDS)
@@ -330,6 +336,13 @@ def validate_and_write(
         present |= {p.name for p in discover(input_dir)[0]}
     cache.save(present)
     return report
+
+
+def _templates_present() -> None:
+    root = resources.files("pipeline.templates_docx")
+    for form in FORMS:
+        if not root.joinpath(f"{form}.docx").is_file():
+            raise TemplateProblem(f"テンプレート「{form}.docx」がありません。`make templates` で作り直してください。")
 
 
 def _assign_folders(ordered: list[WorkbookRun], manifest: Manifest, input_dir: Path, options: RunOptions) -> None:
