@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .findings import RULES, Finding, Severity
+from .plan import STATUS_LABEL
 from .write import Manifest, atomic_write, sha256, write_error_message
 
 ANNOTATED = "検証結果.xlsx"
@@ -23,13 +24,6 @@ STATUS_SHEET = "作成状況"
 # in 検証結果.xlsx and drops it back as input, the next copy restores them and carries only its own marks.
 MARKS_SHEET = "_検証記録"
 OUR_SHEETS = (LIST_SHEET, STATUS_SHEET, MARKS_SHEET)
-STATUS_LABEL = {
-    "written": "作成",
-    "unchanged": "変更なし",
-    "kept-edited": "手修正を保護",
-    "blocked": "作成を停止",
-    "orphaned": "旧版（今の記録にない）",
-}
 FILLS = {
     Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
     Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),

@@ -103,7 +103,7 @@ class RunCache:
             Document(
                 d["form"],
                 d["path"],
-                "unchanged" if d["status"] == "written" else d["status"],
+                d["status"],  # reported as the run that made them reported them (the screen says so)
                 new_path=d.get("new_path"),
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),

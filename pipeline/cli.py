@@ -14,6 +14,7 @@ from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
+from .plan import STATUS_LABEL
 from .run import RunFailed, RunOptions, RunReport, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
@@ -175,15 +176,15 @@ def print_report(report: RunReport, documents: bool) -> None:
             print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
     if documents:
         print("\n文書の作成状況（署ごと）")
-        heads = ["作成", "変更なし", "手修正保護", "停止", "旧版", "エラー", "警告"]
-        print("  " + pad("警察署", 20) + " ".join(pad(h, 10, right=True) for h in heads))
+        statuses = list(STATUS_LABEL)
+        heads = [STATUS_LABEL[s] for s in statuses] + [s.label for s in Severity]
+        print("  " + pad("警察署", 20) + " ".join(pad(h, 12, right=True) for h in heads))
         for wr in report.stations:  # the shared 選挙期間.xlsx has no documents of its own
             s = Counter(d.status for d in wr.documents)
             sev = Counter(f.severity for f in wr.findings)
             name = wr.result.station or wr.result.file
-            counts = [s["written"], s["unchanged"], s["kept-edited"], s["blocked"], s["orphaned"]]
-            counts += [sev[Severity.ERROR], sev[Severity.WARNING]]
-            print("  " + pad(name, 20) + " ".join(pad(str(n), 10, right=True) for n in counts))
+            counts = [s[status] for status in statuses] + [sev[level] for level in Severity]
+            print("  " + pad(name, 20) + " ".join(pad(str(n), 12, right=True) for n in counts))
         print_documents(report)
 
 
@@ -228,7 +229,7 @@ def summary_line(wr) -> str:
         name += "［前回から変更なし］"
     return (
         f"{name}: エラー{sev[Severity.ERROR]}件 警告{sev[Severity.WARNING]}件 情報{sev[Severity.INFO]}件 / "
-        f"作成{docs['written']} 変更なし{docs['unchanged']} 手修正保護{docs['kept-edited']} 停止{docs['blocked']}"
+        + " ".join(f"{label}{docs[status]}" for status, label in STATUS_LABEL.items())
     )
 
 

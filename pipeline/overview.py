@@ -17,6 +17,7 @@ from .contract import CATEGORIES, ELECTION_BOOK, LEADER_CATEGORIES
 from .findings import RULES, Finding
 from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
+from .plan import STATUS_LABEL
 from .svg import esc
 from .write import atomic_write
 
@@ -32,13 +33,7 @@ LEADER_SHARE = 0.4  # 第3-2(2)イ おおむね半数程度, as community-leader
 PAST_YEARS, FUTURE_YEARS = 15, 5  # the time axis never stretches further for a mistyped year
 
 STATUS_LABELS = {"ok": "問題なし", "warnings": "警告あり", "errors": "エラーあり", "unreadable": "読み込めません"}
-DOC_STATUS_LABELS = {
-    "written": "作成",
-    "unchanged": "変更なし",
-    "kept-edited": "手修正を保持",
-    "blocked": "作成停止",
-    "orphaned": "旧文書",
-}
+DOC_STATUS_LABELS = STATUS_LABEL
 FORMS = ("委嘱状", "設置報告書", "開催結果報告書")
 ERA_SHORT = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
 

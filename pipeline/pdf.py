@@ -197,7 +197,10 @@ def export_pdfs(report, output: Path, started: dt.datetime | None = None) -> str
         pdfs = convert(todo)
     except PdfUnavailable as e:
         return f"PDF: {e}"
-    changed = [(wr, d, p) for wr, d, p in current if d.status == "written" or p.stat().st_mtime >= since]
+    # Taken from the run record (cached): nothing of that workbook was written in this run.
+    changed = [
+        (wr, d, p) for wr, d, p in current if not wr.cached and (d.status == "written" or p.stat().st_mtime >= since)
+    ]
     groups: dict[tuple[str, str], list[tuple[tuple, Path]]] = defaultdict(list)
     for wr, d, p in changed:
         pdf = p.with_suffix(".pdf")

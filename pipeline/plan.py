@@ -13,6 +13,14 @@ from .model import Book, Council, Meeting, Member
 from .write import Names
 
 COMMISSION, REPORT, MEETING = "委嘱状", "設置報告書", "開催結果報告書"
+# What a clerk reads for each document status, on screen, in 検証結果.xlsx and on the overview pages.
+STATUS_LABEL = {
+    "written": "作成",
+    "unchanged": "変更なし",
+    "kept-edited": "手修正を保護",
+    "blocked": "作成を停止",
+    "orphaned": "旧版",
+}
 FORMS = (COMMISSION, REPORT, MEETING)
 
 # 協議会 columns and the forms that print them or cannot be built without them. A column not listed

@@ -93,9 +93,13 @@ def test_rerun_is_unchanged_and_byte_identical(tmp_path):
     assert reports(SAMPLES, a) == 0
     assert reports(SAMPLES, b) == 0
     assert tree_hashes(a) == tree_hashes(b)
+    mtimes = {p: p.stat().st_mtime_ns for p in a.rglob("*.docx")}
+    assert reports(SAMPLES, a) == 0  # taken from the run record: nothing is written
+    assert {p: p.stat().st_mtime_ns for p in a.rglob("*.docx")} == mtimes
+    shutil.rmtree(a / ".kobankyo-cache")  # without the record, each document is compared with the manifest
     assert reports(SAMPLES, a) == 0
     statuses = {d["status"] for w in load_json(a)["workbooks"] for d in w["documents"]}
-    assert statuses == {"unchanged"}
+    assert statuses == {"unchanged"} and tree_hashes(a) == tree_hashes(b)
 
 
 def _one_station(tmp_path, sheets=None) -> Path:
@@ -312,7 +316,9 @@ def test_output_folder_copy_keeps_working(tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(out, moved)
     assert reports(inp, moved) == 0
-    assert {d["status"] for w in load_json(moved)["workbooks"] for d in w["documents"]} == {"unchanged"}
+    docs = [d for w in load_json(moved)["workbooks"] for d in w["documents"]]
+    assert docs and not any(d["status"] in ("kept-edited", "orphaned", "blocked") for d in docs)
+    assert tree_hashes(moved) == tree_hashes(out)  # nothing mistaken for a hand edit, nothing rewritten
 
 
 WEIRD = [

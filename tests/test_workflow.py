@@ -260,7 +260,7 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
     assert main(["watch", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
     # At start, the workbooks already there are processed.
     first = started["printed"]
-    assert "A署.xlsx" in first and "B署.xlsx" in first and "変更なし25" in first
+    assert "A署.xlsx" in first and "B署.xlsx" in first and "［前回から変更なし］" in first
     printed = capsys.readouterr().out
     lines = [line for line in printed.splitlines() if "B署.xlsx" in line]
     assert len(lines) == 1 and "エラー1件" in lines[0]
