@@ -595,7 +595,8 @@ def _council_section(view: CouncilView, sv: StationView, as_of: dt.date, cid: st
     out += [
         "<figure>",
         timeline_svg(view, sv, as_of),
-        f"<figcaption>委員の任期（{len(view.members)}行）。赤線が基準日、網掛けがその後{EXPIRY_DAYS}日。</figcaption>",
+        f"<figcaption>委員の任期（{len({m.person for m in view.members})}人・{len(view.members)}期）。"
+        f"赤線が基準日、網掛けがその後{EXPIRY_DAYS}日。</figcaption>",
         TIMELINE_LEGEND,
         "</figure>",
         "<figure>",
