@@ -19,7 +19,7 @@ FIELDS: dict[str, set[str]] = {
     "開催結果報告書": {
         "addressee", "report_date", "reporter_post", "reporter_rank", "reporter_name", "district",
         "council_name", "when", "place", "members_n", "officers_n", "local_n", "other_n",
-        "regular_mark", "round", "extra_mark", "opinions", "annex", "note",
+        "regular_mark", "round", "extra_mark", "opinions", "annex", "held", "note",
     },
 }  # fmt: skip
 
@@ -152,5 +152,6 @@ def meeting(station: Station, council: Council, mt: Meeting) -> dict:
         "opinions": opinions or [{"text": "", "answer": ""}],
         # True: 開催状況 prints 「別紙のとおり」 and every opinion goes to a 別紙 after the form.
         "annex": annex,
+        "held": fmt.wareki(mt.date),  # the 別紙 heading names the meeting's date
         "note": "\n".join(note),
     }

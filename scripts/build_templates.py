@@ -558,7 +558,8 @@ def build_meeting() -> Path:
     # 別紙: every opinion, its 意見・要望/回答 header repeated on each page.
     para(doc, "{%p if annex %}")
     para(doc, "別紙", page_break=True, after=6)
-    para(doc, "開催状況（{{ council_name }}）", size=14, align="center", after=10, line=24)
+    # Which meeting: a 別紙 printed in a bundle is told apart from the others by council and date.
+    para(doc, "開催状況（{{ council_name }}　{{ held }}開催）", size=14, align="center", after=10, line=24)
     annex = table(doc, [80, 80], 4)
     a, b = annex.rows[0].cells
     cell_text(a, "意見・要望", align="center")

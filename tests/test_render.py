@@ -300,7 +300,7 @@ def test_bessi_holds_every_opinion_under_a_repeating_header(templates):
     form, annex = out["tables"]
     assert [r[0] for r in form][8:] == ["開催状況", "備考"]
     assert form[8][1:] == ["別紙のとおり"] * 4
-    assert out["paragraphs"][-2:] == ["別紙", "開催状況（一番町交番連絡協議会）"]
+    assert out["paragraphs"][-2:] == ["別紙", "開催状況（一番町交番連絡協議会　令和2年3月5日開催）"]
     assert annex == [["意見・要望", "回答"]] + [["意" * 26, "答" * 26]] * 12
     rows = out["doc"].tables[1].rows
     assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
