@@ -30,6 +30,7 @@ class Result:
     book: Book | None = None
     unreadable: bool = False
     canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
+    station_at: dict | None = None  # where 警察署名 is (sheet, row, column, cell), for findings about the station
 
     @property
     def file(self) -> str:

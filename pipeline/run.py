@@ -388,13 +388,14 @@ def _flag_duplicate_stations(runs: list[WorkbookRun]) -> None:
         files = "、".join(w.result.file for w in same)
         for wr in same:
             sheet = next((a for a, c in wr.result.canon.items() if c == "署"), "署")
+            where = wr.result.station_at or {"sheet": sheet}  # the 警察署名 cell, where the run knows it
             wr.run_findings.append(
                 make_finding(
                     "duplicate-station",
                     f"警察署名「{station}」のブックが{len(same)}冊あります（{files}）。"
                     f"このブックの結果はフォルダ「{wr.folder}」に分けて書きました。"
                     "正しいブックを確かめ、不要な方（コピーなど）は入力フォルダから移してください。",
-                    sheet=sheet,
+                    **where,
                 )
             )
 

@@ -165,6 +165,8 @@ def _validate_workbook(path: Path, options: Options, shared_elections: list[Elec
     book.elections.extend(shared_elections)
     result.book = book
     locate, present = _locator(raw.tables)
+    if STATION.name in raw.tables:
+        result.station_at = locate(STATION.name, None, "警察署名")
     ctx = Ctx(book, options.as_of, locate, present, long_tenure_years=options.long_tenure_years)
     # With a sheet or column missing the cross-sheet rules would only echo it: fix the layout first.
     findings = raw.findings + findings + ([] if raw.blocked else run_checks(ctx))

@@ -533,6 +533,7 @@ def test_two_workbooks_of_one_station_warn_and_keep_separate_folders(tmp_path, m
     for w in books.values():
         dup = [f for f in w["findings"] if f["rule"] == "duplicate-station"]
         assert len(dup) == 1 and dup[0]["severity"] == "warning" and dup[0]["article"] == "入力規則"
+        assert (dup[0]["sheet"], dup[0]["cell"], dup[0]["row"]) == ("署", "B1", 1)  # the 警察署名 cell
         assert "テスト署.xlsx" in dup[0]["message"] and "テスト署 - コピー.xlsx" in dup[0]["message"]
     folders = {f: {d["path"].split("/")[0] for d in w["documents"]} for f, w in books.items()}
     assert folders == {"テスト署 - コピー.xlsx": {"テスト警察署"}, "テスト署.xlsx": {"テスト警察署_2"}}
