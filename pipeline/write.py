@@ -79,10 +79,15 @@ class Names:
             n += 1
 
 
+# EDQUOT and ETXTBSY are not defined on every platform (Windows).
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EBUSY, getattr(errno, "ETXTBSY", errno.EACCES)}
+
+
 def write_error_message(path: str | Path, e: OSError) -> str:
     """What went wrong with a write, in the clerk's words, naming the path and the real cause."""
     code = e.errno
-    if code == errno.ENOSPC or code == errno.EDQUOT:
+    if code in _NO_SPACE:
         why = "ディスクの空き容量が足りません。不要なファイルを削除して空きを作ってから、もう一度実行してください。"
     elif code == errno.EISDIR:
         why = "同じ名前のフォルダがあります。そのフォルダの名前を変えるか移してから、もう一度実行してください。"
@@ -90,7 +95,7 @@ def write_error_message(path: str | Path, e: OSError) -> str:
         why = "パスが長すぎます。出力フォルダをもっと浅い場所（例: C:\\協議会）にしてください。"
     elif code == errno.EROFS:
         why = "出力先が読み取り専用です。書き込めるフォルダを --output で指定してください。"
-    elif code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
+    elif code in _DENIED:
         why = (
             "書き込みが許可されていません。Wordなどで開いている場合は閉じて、"
             "フォルダが読み取り専用でないことを確かめてから、もう一度実行してください。"
