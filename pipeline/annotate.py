@@ -15,9 +15,8 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .findings import RULES, Finding, Severity
 from .plan import STATUS_LABEL
-from .write import Manifest, atomic_write, sha256, write_error_message
+from .write import ANNOTATED, Manifest, atomic_write, sha256, write_error_message
 
-ANNOTATED = "検証結果.xlsx"
 LIST_SHEET = "指摘一覧"
 STATUS_SHEET = "作成状況"
 # What this run marked, and what each cell had before (a veryHidden sheet): when a clerk fixes the cells

@@ -64,7 +64,6 @@ class RunCache:
         self.root = root
         self.dir = root / CACHE_DIR
         self.entries: dict[str, dict] = {}
-        self.used: set[str] = set()
         try:
             data = json.loads((self.dir / RECORD).read_text("utf-8"))
             if data.get("format") == FORMAT:
@@ -111,7 +110,6 @@ class RunCache:
             )
             for d in e.get("documents", [])
         ]
-        self.used.add(path.name)
         return Hit(result, e.get("folder"), docs, list(e.get("extra", [])))
 
     def keep(self, path: Path, sha: str, env: str, result: Result, folder: str | None, documents, extra) -> None:

@@ -15,7 +15,7 @@ from .errors import TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
-from .run import RunFailed, RunOptions, RunReport, reports
+from .run import RunFailed, RunOptions, RunReport, annotated_path, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -118,7 +118,7 @@ def _print_brief(report: RunReport) -> None:
                 where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
                 print(f"    エラー {where}: {f.message}")
         if wr.folder and report.output_dir is not None:
-            annotated = report.output_dir / wr.folder / "検証結果.xlsx"
+            annotated = annotated_path(report.output_dir, wr)
             if annotated in report.annotated:
                 print(f"    検証結果: {annotated}", flush=True)
 

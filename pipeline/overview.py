@@ -19,14 +19,13 @@ from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
 from .plan import STATUS_LABEL
 from .svg import esc
-from .write import atomic_write
+from .write import ANNOTATED, atomic_write
 
 if TYPE_CHECKING:
     from .run import RunReport, WorkbookRun
 
 OVERVIEW = "概要.html"
 INDEX = "index.html"
-ANNOTATED = "検証結果.xlsx"
 EXPIRY_DAYS = Ctx.expiry_days  # 第6-3: the window term-expiry looks ahead
 MEMBER_RANGE = (5, 15)  # 第6-1 おおむね10人程度, as member-count reads it
 LEADER_SHARE = 0.4  # 第3-2(2)イ おおむね半数程度, as community-leaders reads it

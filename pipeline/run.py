@@ -24,6 +24,7 @@ from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, status_of
 from .write import (
+    ANNOTATED,
     MAX_FOLDER,
     Manifest,
     Names,
@@ -184,19 +185,17 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
     unchanged = report.same_as_last
     if unchanged:
         # Nothing changed since the last run: its 検証結果.xlsx and pages are current (no openpyxl, no pandas).
-        report.annotated = [
-            p for wr in report.stations if wr.folder and (p := _annotated_path(output_dir, wr)).exists()
-        ]
+        report.annotated = [p for wr in report.stations if wr.folder and (p := annotated_path(output_dir, wr)).exists()]
     else:
         from .annotate import write_annotated  # openpyxl's writer: only when there is something to write
 
         report.annotated, report.annotate_failed = write_annotated(report, output_dir)
     if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
-        from .overview import INDEX, write_overview
+        from .overview import INDEX, OVERVIEW, write_overview
 
         try:
             if unchanged and (output_dir / INDEX).exists():
-                report.overview = [output_dir / wr.folder / "概要.html" for wr in report.stations if wr.folder]
+                report.overview = [output_dir / wr.folder / OVERVIEW for wr in report.stations if wr.folder]
                 report.overview.append(output_dir / INDEX)
             else:
                 report.overview = write_overview(report, output_dir)
@@ -218,8 +217,8 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
     return report
 
 
-def _annotated_path(output_dir: Path, wr: WorkbookRun) -> Path:
-    return output_dir / wr.folder / "検証結果.xlsx"
+def annotated_path(output_dir: Path, wr: WorkbookRun) -> Path:
+    return output_dir / wr.folder / ANNOTATED
 
 
 def _check_writable(output_dir: Path) -> None:
@@ -281,10 +280,7 @@ def validate_and_write(
     with _pool(len(fresh), templates) as pool:
         if documents and fresh:
             if pool is None:
-                from .render import load_templates
-
-                # Fail fast on a broken template, before any work.
-                checked = templates or load_templates(fields=forms.FIELDS)
+                checked = _load_templates(templates)  # fail fast on a broken template, before any work
             else:
                 # The workers load and check their own copies; the parent need not hold docxtpl too.
                 _templates_present()
@@ -306,10 +302,8 @@ def validate_and_write(
         if documents:
             # Phase 2: render and write; each workbook's documents live in its own folder.
             todo = [wr for wr in ordered if wr.result.book and wr.folder and not wr.cached]
-            if todo and checked is None and pool is None:
-                from .render import load_templates
-
-                checked = templates or load_templates(fields=forms.FIELDS)
+            if todo and checked is None and pool is None:  # a reused workbook that must be rendered again
+                checked = _load_templates(templates)
             if pool is None:
                 outcomes = (
                     (*write_documents(wr, output_dir, checked, manifest, options.strict), None, None) for wr in todo
@@ -336,6 +330,15 @@ def validate_and_write(
         present |= {p.name for p in discover(input_dir)[0]}
     cache.save(present)
     return report
+
+
+def _load_templates(given: dict[str, FormTemplate] | None) -> dict[str, FormTemplate]:
+    """The prepared forms (docxtpl is imported only here, when something is to be rendered)."""
+    if given is not None:
+        return given
+    from .render import load_templates
+
+    return load_templates(fields=forms.FIELDS)
 
 
 def _templates_present() -> None:
@@ -444,9 +447,7 @@ def _write_job(job: tuple) -> tuple:
     global _WORKER_TEMPLATES
     wr, root, strict, files, keys = job
     if _WORKER_TEMPLATES is None:
-        from .render import load_templates
-
-        _WORKER_TEMPLATES = load_templates(fields=forms.FIELDS)
+        _WORKER_TEMPLATES = _load_templates(None)
     manifest = Manifest.part_of(root, files, keys)
     docs, failures = write_documents(wr, root, _WORKER_TEMPLATES, manifest, strict)
     return docs, failures, manifest.files, manifest.keys
