@@ -117,7 +117,8 @@ class RunCache:
         name = f"{sha[:16]}-{env[:16]}.pickle"
         target = self.dir / name
         if not target.exists():
-            atomic_write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            # No fsync: a pickle a power cut cut short fails to load, and the workbook is simply worked out again.
+            atomic_write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         stats = {}
         for d in documents:
             for rel in (d.path, d.new_path):

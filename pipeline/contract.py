@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -233,6 +234,7 @@ SHEETS: tuple[SheetSpec, ...] = (STATION, COUNCILS, MEMBERS, MEETINGS, OPINIONS,
 ELECTION_BOOK = "選挙期間.xlsx"
 
 
+@functools.lru_cache(maxsize=8192)  # called for every cell of a sheet's first rows: the same few texts
 def header_key(s: object) -> str:
     """Header matching key: width/spaces folded, bracketed notes, colons and required marks dropped."""
     t = unicodedata.normalize("NFKC", str(s))

@@ -965,8 +965,23 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
 # --- entry point ----------------------------------------------------------------------
 
 
-def write_overview(report: RunReport, output_dir: Path) -> list[Path]:
-    """Write <output>/<署>/概要.html for every readable station workbook and <output>/index.html; return the paths."""
+def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> Path | None:
+    """<output>/<署>/概要.html of one readable station workbook (a reused workbook's page is current).
+
+    Run in the worker that wrote the workbook's documents; raises OSError when the disk refuses it.
+    """
+    if wr.result.book is None or not wr.folder:
+        return None
+    path = output_dir / wr.folder / OVERVIEW
+    if not (wr.cached and path.exists()):
+        # No fsync: the page is made again by every run that changes what it shows.
+        atomic_write(path, station_page(station_view(wr, as_of), as_of).encode("utf-8"), durable=False)
+    return path
+
+
+def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool = True) -> list[Path]:
+    """Write <output>/<署>/概要.html for every readable station workbook (unless the workers already did)
+    and <output>/index.html; return the paths."""
     as_of = report.as_of
     written: list[Path] = []
     rows: list[IndexRow] = []
@@ -977,8 +992,8 @@ def write_overview(report: RunReport, output_dir: Path) -> list[Path]:
         if wr.result.book is not None and wr.folder:
             view = station_view(wr, as_of)
             path = output_dir / wr.folder / OVERVIEW
-            if not (wr.cached and path.exists()):  # a reused workbook's page is current
-                atomic_write(path, station_page(view, as_of).encode("utf-8"))
+            if station_pages or not path.exists():  # a page the workers did not write, or the clerk deleted
+                write_station_page(wr, as_of, output_dir)
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))
     rows.sort(key=lambda r: r.wr.folder is None and not r.wr.result.unreadable)  # the shared election list last
@@ -988,4 +1003,4 @@ def write_overview(report: RunReport, output_dir: Path) -> list[Path]:
     return written
 
 
-__all__ = ["INDEX", "OVERVIEW", "write_overview"]
+__all__ = ["INDEX", "OVERVIEW", "write_overview", "write_station_page"]

@@ -223,19 +223,20 @@ def _rows_fast(ws) -> list[tuple]:
         }
         row_tag = _reader.ROW_TAG
         counter = 1
+        fast = _CellValues(parser) if wb.data_only else None
         for _, element in ElementTree.iterparse(src):
             tag = element.tag
             if tag == row_tag:
-                idx, cells = parser.parse_row(element)
+                idx, cells = (fast.row(element) if fast else None) or _openpyxl_row(parser, element)
                 element.clear()
                 while counter < idx:  # rows missing from the XML
                     out.append(())
                     counter += 1
                 if counter <= idx:
-                    values = [None] * (cells[-1]["column"] if cells else 0)
-                    for cell in cells:
-                        if 1 <= cell["column"] <= len(values):
-                            values[cell["column"] - 1] = cell["value"]
+                    values = [None] * (cells[-1][0] if cells else 0)
+                    for column, value in cells:
+                        if 1 <= column <= len(values):
+                            values[column - 1] = value
                     out.append(tuple(values))
                     counter += 1
             elif tag in dispatcher:
@@ -246,6 +247,89 @@ def _rows_fast(ws) -> list[tuple]:
                 setattr(parser, name, kind.from_tree(element))
                 element.clear()
     return out
+
+
+def _openpyxl_row(parser, element) -> tuple[int, list[tuple[int, object]]]:
+    idx, cells = parser.parse_row(element)
+    return idx, [(c["column"], c["value"]) for c in cells]
+
+
+_CELL = f"{{{_reader.SHEET_MAIN_NS}}}c"
+_V = _reader.VALUE_TAG
+_IS = _reader.INLINE_STRING
+_T = f"{{{_reader.SHEET_MAIN_NS}}}t"
+_R = f"{{{_reader.SHEET_MAIN_NS}}}r"
+_CELL_ADDRESS = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+
+
+class _CellValues:
+    """openpyxl's parse_row and parse_cell (data_only) for the cells Excel writes, without a dict per cell.
+
+    A row with anything else in it (a cell without an address, a rich inline string, a style id that is not
+    a number) returns None, and openpyxl's own parse_row reads it: the values are openpyxl's either way.
+    """
+
+    def __init__(self, parser):
+        self.parser = parser
+        self.columns: dict[str, int] = {}
+
+    def row(self, element) -> tuple[int, list[tuple[int, object]]] | None:
+        p = self.parser
+        r = element.get("r")
+        if r is None or not r.isdigit():
+            return None
+        idx = int(r)
+        cells = []
+        columns = self.columns
+        for c in element:
+            if c.tag != _CELL:
+                return None
+            m = _CELL_ADDRESS.fullmatch(c.get("r") or "")
+            if m is None or int(m[2]) != idx:
+                return None
+            column = columns.get(m[1])
+            if column is None:
+                column = columns[m[1]] = column_index_from_string(m[1])
+            kind = c.get("t", "n")
+            if kind == "inlineStr":
+                value = self._inline(c)
+                if value is _UNUSUAL:
+                    return None
+            else:
+                value = c.findtext(_V, None) or None
+                if value is not None:
+                    if kind == "n":
+                        style = c.get("s")
+                        if style is not None and not style.isdigit():
+                            return None
+                        value = _reader._cast_number(value)
+                        if style and (style := int(style)) in p.date_formats:
+                            try:
+                                value = _reader.from_excel(value, p.epoch, timedelta=style in p.timedelta_formats)
+                            except (OverflowError, ValueError):
+                                return None  # openpyxl warns and reads "#VALUE!"
+                    elif kind == "s":
+                        value = p.shared_strings[int(value)]
+                    elif kind == "b":
+                        value = bool(int(value))
+                    elif kind not in ("str", "e"):
+                        return None
+            cells.append((column, value))
+        p.row_counter, p.col_counter = idx, cells[-1][0] if cells else 0
+        return idx, cells
+
+    @staticmethod
+    def _inline(c) -> object:
+        child = c.find(_IS)
+        if child is None:
+            return None
+        if len(child) == 1 and child[0].tag == _T and not child[0].attrib.keys() - {_XML_SPACE}:
+            return child[0].text or ""
+        return _UNUSUAL
+
+
+_UNUSUAL = object()
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:

@@ -30,6 +30,7 @@ from .write import (
     Names,
     OutputBusy,
     OutputLock,
+    atomic_write,
     remove_stale_temporaries,
     sha256,
     write_error_message,
@@ -179,17 +180,12 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
     started = dt.datetime.now()
     remove_stale_temporaries(output_dir)
     try:
-        report = validate_and_write(input_dir, output_dir, options, templates=templates, progress=progress)
+        report = validate_and_write(
+            input_dir, output_dir, options, templates=templates, progress=progress, annotate=True
+        )
     except OSError as e:  # the manifest could not be saved: what was written stays, but the run stops
         raise RunFailed(write_error_message(getattr(e, "filename", None) or output_dir, e)) from None
     unchanged = report.same_as_last
-    if unchanged:
-        # Nothing changed since the last run: its 検証結果.xlsx and pages are current (no openpyxl, no pandas).
-        report.annotated = [p for wr in report.stations if wr.folder and (p := annotated_path(output_dir, wr)).exists()]
-    else:
-        from .annotate import write_annotated  # openpyxl's writer: only when there is something to write
-
-        report.annotated, report.annotate_failed = write_annotated(report, output_dir)
     if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
         from .overview import INDEX, OVERVIEW, write_overview
 
@@ -198,7 +194,7 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
                 report.overview = [output_dir / wr.folder / OVERVIEW for wr in report.stations if wr.folder]
                 report.overview.append(output_dir / INDEX)
             else:
-                report.overview = write_overview(report, output_dir)
+                report.overview = write_overview(report, output_dir, station_pages=False)  # done in phase 2
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
     failed: OSError | None = None
@@ -238,8 +234,10 @@ def validate_and_write(
     *,
     templates: dict[str, FormTemplate] | None = None,
     progress: Progress | None = None,
+    annotate: bool = False,
 ) -> RunReport:
-    """Validate every workbook in input_dir; with options.documents also write the forms.
+    """Validate every workbook in input_dir; with options.documents also write the forms; with annotate
+    also each workbook's 検証結果.xlsx (in the same worker that wrote its documents).
 
     A workbook whose inputs are all as the last run saw them is taken from the run record (cache.py):
     neither validated nor rendered, and pandas is not even imported when that holds for every workbook.
@@ -299,25 +297,44 @@ def validate_and_write(
                 # Another workbook of the same station came or went: its findings, and what they block, change.
                 wr.cached, wr.documents = False, []
         report.workbooks.extend(ordered)
-        if documents:
-            # Phase 2: render and write; each workbook's documents live in its own folder.
-            todo = [wr for wr in ordered if wr.result.book and wr.folder and not wr.cached]
-            if todo and checked is None and pool is None:  # a reused workbook that must be rendered again
-                checked = _load_templates(templates)
-            if pool is None:
-                outcomes = (
-                    (*write_documents(wr, output_dir, checked, manifest, options.strict), None, None) for wr in todo
-                )
-            else:
-                jobs = [(wr, output_dir, options.strict, *manifest.part(wr.folder)) for wr in todo]
-                outcomes = pool.map(_write_job, jobs)
-            for i, (wr, (docs, failures, files, keys)) in enumerate(zip(todo, outcomes, strict=True)):
+        # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
+        # workbook's files live in its own folder, so the workers never write the same file.
+        copies: dict[int, Path] = {}
+        todo = []
+        for wr in ordered:
+            if not (wr.result.book and wr.folder):
+                continue
+            if not wr.cached:
+                todo.append(wr)
+            elif annotate and (path := annotated_path(output_dir, wr)).exists():
+                copies[id(wr)] = path  # the workbook is as the last run saw it: so is its copy
+            elif annotate:
+                todo.append(wr)  # the clerk deleted the copy: only it is made again
+        if not documents and not annotate:
+            todo = []
+        if documents and todo and checked is None and pool is None:  # a reused workbook rendered again
+            checked = _load_templates(templates)
+        # The station pages are written here too, except in a watch run (its index needs every workbook).
+        pages = options.as_of if annotate and options.only is None else None
+        job = Finish(output_dir, options.strict, documents, annotate, pages)
+        if pool is None:
+            outcomes = ((*job.run(wr, checked, manifest), None, None) for wr in todo)
+        else:
+            outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
+        done = len(fresh)
+        for wr, (docs, failures, copy, problems, files, keys) in zip(todo, outcomes, strict=True):
+            if documents and not wr.cached:
                 wr.documents, wr.write_failures = docs, failures
-                if files is not None:  # the worker's view of this folder replaces the parent's
-                    manifest.replace_part(wr.folder + "/", files, keys)
-                manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
-                if progress:
-                    progress(wr.result.file, len(fresh) + i + 1, steps)
+            if copy is not None:
+                copies[id(wr)] = copy
+            report.annotate_failed += problems
+            if files is not None:  # the worker's view of this folder replaces the parent's
+                manifest.replace_part(wr.folder + "/", files, keys)
+            manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
+            if progress and documents and not wr.cached:
+                done += 1
+                progress(wr.result.file, done, steps)
+        report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
     manifest.save()
     present = {p.name for p in books} | ({election_path.name} if election_path else set())
     report.same_as_last = (
@@ -442,15 +459,80 @@ def _validate_job(job: tuple) -> Result:
     return validate_workbook(path, options, shared)
 
 
-def _write_job(job: tuple) -> tuple:
-    """In a worker: render and write one workbook's documents against its part of the manifest."""
+@dataclass(frozen=True)
+class Finish:
+    """Phase 2 for one workbook: its documents (reports), then its 検証結果.xlsx (reports and check)."""
+
+    output_dir: Path
+    strict: bool
+    documents: bool
+    annotate: bool
+    pages: dt.date | None = None  # the as-of date of the station pages (概要.html) to write; None: none
+
+    def run(
+        self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
+    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str]]:
+        docs, failures = wr.documents, wr.write_failures
+        if self.documents and not wr.cached:
+            docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
+            wr.documents, wr.write_failures = docs, failures
+        copy, problems = None, []
+        if self.annotate:
+            copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents)
+            problems += [problem] if problem else []
+        if self.pages is not None:
+            from .overview import write_station_page
+
+            try:
+                write_station_page(wr, self.pages, self.output_dir)
+            except OSError as e:
+                problems.append(write_error_message(getattr(e, "filename", None) or self.output_dir, e))
+        return docs, failures, copy, problems
+
+
+def _finish_job(job: tuple) -> tuple:
+    """In a worker: phase 2 of one workbook against its part of the manifest."""
     global _WORKER_TEMPLATES
-    wr, root, strict, files, keys = job
-    if _WORKER_TEMPLATES is None:
+    finish, wr, files, keys = job
+    if finish.documents and not wr.cached and _WORKER_TEMPLATES is None:
         _WORKER_TEMPLATES = _load_templates(None)
-    manifest = Manifest.part_of(root, files, keys)
-    docs, failures = write_documents(wr, root, _WORKER_TEMPLATES, manifest, strict)
-    return docs, failures, manifest.files, manifest.keys
+    manifest = Manifest.part_of(finish.output_dir, files, keys)
+    return (*finish.run(wr, _WORKER_TEMPLATES, manifest), manifest.files, manifest.keys)
+
+
+def annotate_one(
+    wr: WorkbookRun, output_dir: Path, manifest: Manifest, with_documents: bool
+) -> tuple[Path | None, str | None]:
+    """The workbook's 検証結果.xlsx, unless the manifest says the one on disk is for the same input and
+    findings. Returns the file, or a Japanese reason why it could not be made (the run goes on)."""
+    r = wr.result
+    if r.unreadable or r.book is None or not wr.folder:
+        return None, None
+    rel = f"{wr.folder}/{ANNOTATED}"
+    path = output_dir / rel
+    listed = json.dumps(
+        [[f.to_json() for f in wr.findings], [d.to_json() for d in wr.documents]], ensure_ascii=False
+    ).encode()
+    try:
+        key = sha256(r.path.read_bytes() + listed)
+    except OSError as e:
+        return None, f"{r.file}: {write_error_message(r.path, e)}"
+    if manifest.keys.get(rel) == key and path.exists():
+        return path, None
+    from .annotate import annotate_book  # only when a copy is to be made
+
+    try:
+        data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None)
+    except Exception as e:  # an exotic part the copy cannot carry must not stop the run
+        return None, (
+            f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
+        )
+    try:
+        atomic_write(path, data)
+    except OSError as e:
+        return None, f"{r.file}: {write_error_message(path, e)}"
+    manifest.keys[rel] = key
+    return path, None
 
 
 def write_documents(

@@ -78,7 +78,9 @@ def schema_for(spec: SheetSpec) -> pa.DataFrameSchema:
             checks.append(Check(lambda s: s.notna(), name="required-value", ignore_na=False))
         if col.kind in KIND_RULE:
             checks.append(Check(_not_invalid, element_wise=True, name=KIND_RULE[col.kind]))
-        columns[col.name] = pa.Column(object, checks=checks, nullable=True, required=False, coerce=False)
+        # No dtype: every column holds parsed Python objects, and pandera's dtype check costs a failed
+        # optional import per column per call.
+        columns[col.name] = pa.Column(None, checks=checks, nullable=True, required=False, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
 
 

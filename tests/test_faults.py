@@ -120,10 +120,10 @@ def test_full_disk_for_the_report_prints_findings_then_exits_2(tmp_path, monkeyp
 
 
 def test_full_disk_for_the_annotated_copy_is_reported_not_a_traceback(tmp_path, monkeypatch, capsys):
-    import pipeline.annotate as annotate_mod
+    import pipeline.run as run_mod
 
     _station(tmp_path / "in")
-    monkeypatch.setattr(annotate_mod, "atomic_write", _disk_full)
+    monkeypatch.setattr(run_mod, "atomic_write", _disk_full)  # the copy is written by run.annotate_one
     code = main(["check", "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"), "--as-of", "2026-11-27"])
     err = capsys.readouterr().err
     assert code == 0  # the findings themselves are fine; the copy is a report of them
