@@ -135,7 +135,6 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
     written either (the rename is atomic) and which the next run re-renders byte for byte and adopts;
     only a power cut could lose them, and thousands of fsyncs are most of a run's writing time.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = path.parent / f"{TMP_PREFIX}{os.getpid()}-{next(_TMP_COUNTER)}.tmp"
         try:
@@ -143,6 +142,10 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             break
         except FileExistsError:
             continue  # left by a killed run of a process with the same id
+        except FileNotFoundError:
+            if path.parent.is_dir():
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)  # the first file of a folder (no mkdir per file)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
