@@ -25,6 +25,7 @@ from .contract import (
 )
 from .read import EXAMPLE_MARK
 from .write import atomic_write
+from .xlsx_clean import clean_xlsx
 
 ROWS = 500  # rows prepared with drop-downs and formats
 DATE_FORMAT = '[$-ja-JP]ggge"年"m"月"d"日"'
@@ -146,6 +147,7 @@ def _record_sheet(ws, spec: SheetSpec) -> None:
 
 
 def write_template(path: Path) -> None:
+    """Write the template atomically, cleaned so that Excel opens it without a repair or a rewrite."""
     buf = io.BytesIO()
     build_template().save(buf)
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, clean_xlsx(buf.getvalue()))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from pipeline.xlsx_clean import clean_xlsx
 
 SURNAMES = "佐藤 高橋 鈴木 阿部 千葉 伊藤 菅原 佐々木 遠藤 渡辺 斎藤 菊地 小野寺 後藤 及川 今野 熊谷 木村 山﨑 髙橋 三浦 大友 早坂 庄司".split()
 SURNAME_KANA = "さとう たかはし すずき あべ ちば いとう すがわら ささき えんどう わたなべ さいとう きくち おのでら ごとう おいかわ こんの くまがい きむら やまざき たかはし みうら おおとも はやさか しょうじ".split()
@@ -216,7 +219,9 @@ def write_workbook(
     wb.properties.created = fixed
     wb.properties.modified = fixed
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.write_bytes(clean_xlsx(buf.getvalue()))  # shared strings and schema order, as Excel saves it
 
 
 def _zen(s: str) -> str:
