@@ -304,3 +304,15 @@ def test_any_text_survives_cleaning_exactly(texts):
     for t in sst.iter(MAIN + "t"):  # Excel drops leading and trailing white space without it
         preserved = t.get("{http://www.w3.org/XML/1998/namespace}space") == "preserve"
         assert preserved or t.text == t.text.strip(), repr(t.text)
+
+
+def test_the_template_command_still_never_writes_over_an_existing_file(tmp_path, capsys):
+    from pipeline.cli import main
+
+    path = tmp_path / "記入済み.xlsx"
+    assert main(["template", str(path)]) == 0
+    assert path.read_bytes()[:2] == b"PK" and not list(tmp_path.glob(".*tmp*"))
+    path.write_bytes(b"filled in by a clerk")
+    assert main(["template", str(path)]) == 2
+    assert path.read_bytes() == b"filled in by a clerk"
+    assert "上書きしない" in capsys.readouterr().err
