@@ -27,16 +27,20 @@ def fiscal_year(d: dt.date) -> int:
     return d.year if d.month >= 4 else d.year - 1
 
 
-@dataclass(frozen=True)
+DEFAULT_ADDRESSEE = "宮城県警察本部長"
+
+
+# slots: a prefecture's run holds hundreds of thousands of these; a __dict__ each is most of their memory.
+@dataclass(frozen=True, slots=True)
 class Station:
     name: str | None
     chief_name: str | None = None
-    addressee: str = "宮城県警察本部長"
+    addressee: str = DEFAULT_ADDRESSEE
     honorific: str = ""
     row: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Council:
     row: int
     id: str | None
@@ -55,7 +59,7 @@ class Council:
     report_date: dt.date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     row: int
     council_id: str | None
@@ -104,7 +108,7 @@ class Member:
         return self.first_start or self.start
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Opinion:
     row: int
     meeting_id: str | None
@@ -112,7 +116,7 @@ class Opinion:
     answer: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Meeting:
     row: int
     id: str | None
@@ -138,7 +142,7 @@ class Meeting:
     opinions: tuple[Opinion, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Election:
     row: int
     sheet: str

@@ -40,7 +40,7 @@ COUNCIL_COLUMN_FORMS: dict[str, frozenset[str]] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """One document of the JSON contract's `documents` list."""
 

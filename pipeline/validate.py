@@ -14,7 +14,7 @@ import pandas as pd
 from .checks import Ctx, run_checks, term_order
 from .contract import COUNCILS, ELECTIONS, MEETINGS, MEMBERS, OPINIONS, STATION, SheetSpec
 from .findings import Finding, Severity, WorkbookUnreadable, make_finding
-from .model import Book, Council, Election, Meeting, Member, Opinion, Station
+from .model import DEFAULT_ADDRESSEE, Book, Council, Election, Meeting, Member, Opinion, Station
 from .normalize import Invalid, is_blank
 from .read import RawBook, RawTable, read_workbook
 from .result import Options, Result
@@ -51,7 +51,7 @@ def build_book(file: str, tables: dict[str, pd.DataFrame], sheets: dict[str, str
     """Model objects from typed frames; unreadable values are None (their findings are already made)."""
     st = tables.get(STATION.name)
     s = _fields(STATION, st.to_dict("records")[0] if st is not None and len(st) else {})
-    station = Station(**(s | {"addressee": s["addressee"] or Station.addressee, "honorific": s["honorific"] or ""}))
+    station = Station(**(s | {"addressee": s["addressee"] or DEFAULT_ADDRESSEE, "honorific": s["honorific"] or ""}))
     book = Book(file, station)
     empty = pd.DataFrame()
     book.councils += [Council(row=row, **f) for row, f in _records(COUNCILS, tables.get(COUNCILS.name, empty))]

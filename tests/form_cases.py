@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from pipeline import forms
 from pipeline.model import Council, Meeting, Member, Opinion, Station
@@ -66,9 +67,7 @@ LONG_REASON = (
 )
 LONG_COUNCIL_NAME = "仙台市青葉区一番町二番町地区商店街防犯職種等連絡協議会"
 LONG_STATION = Station("仙台東部地区中央警察署", chief_name="長谷川　左衛門太郎", honorific="")
-EXTREME_COUNCIL = Council(
-    **{**COUNCIL.__dict__, "name": LONG_COUNCIL_NAME, "reason": LONG_REASON, "district": "一番町・二番町交番所管区"}
-)
+EXTREME_COUNCIL = replace(COUNCIL, name=LONG_COUNCIL_NAME, reason=LONG_REASON, district="一番町・二番町交番所管区")
 EXTREME_MEMBERS = [
     member(
         10 + i,
@@ -92,7 +91,7 @@ def meeting_with(n_opinions: int, chars: int, **kw) -> Meeting:
     ops = tuple(
         Opinion(2 + i, "M1", opinion_text(chars, i, "意見"), opinion_text(chars, i, "回答")) for i in range(n_opinions)
     )
-    return Meeting(**{**MEETING.__dict__, "opinions": ops, **kw})
+    return replace(MEETING, opinions=ops, **kw)
 
 
 LONG_PLACE = "仙台市青葉区一番町四丁目一番町商店街振興組合会館三階大会議室"

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 
 import pytest
 from docx import Document
@@ -65,7 +66,7 @@ def pdfs(tmp_path_factory):
 
 
 def _as_member(m: Member) -> Member:
-    return Member(**{**m.__dict__, "start": MEMBERS[0].start, "end": MEMBERS[0].end})
+    return replace(m, start=MEMBERS[0].start, end=MEMBERS[0].end)
 
 
 def _text(pdf, page: int | None = None) -> str:

@@ -7,13 +7,14 @@ import io
 import re
 import shutil
 import zipfile
+from dataclasses import replace
 
 import pytest
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 
 from pipeline import forms
-from pipeline.model import Council, Meeting, Opinion, Station
+from pipeline.model import Opinion, Station
 from pipeline.render import FormTemplate, TemplateProblem, load_templates, make_env
 from tests.docx_text import extract
 from tests.form_cases import COUNCIL, MEETING, MEMBERS, STATION, contexts, member
@@ -74,7 +75,7 @@ def test_establishment_golden(templates):
 
 
 def test_establishment_blanks_for_hand_entry(templates):
-    council = Council(**{**COUNCIL.__dict__, "doc_no": None, "report_date": None, "kind": "所管区", "reason": None})
+    council = replace(COUNCIL, doc_no=None, report_date=None, kind="所管区", reason=None)
     out = extract(templates["設置報告書"].render(forms.establishment(STATION, council, MEMBERS)))
     assert "宮地第　　　号" in out["paragraphs"]
     assert "　　年　　月　　日" in out["paragraphs"]
@@ -82,11 +83,11 @@ def test_establishment_blanks_for_hand_entry(templates):
 
 
 def test_roster_falls_back_to_the_earliest_later_term():
-    council = Council(**{**COUNCIL.__dict__, "report_date": None, "established": D(2021, 4, 1)})
+    council = replace(COUNCIL, report_date=None, established=D(2021, 4, 1))
     day, listed = forms.roster(council, MEMBERS)
     assert day == D(2021, 4, 1)
     assert [m.name for m in listed] == ["遠藤　隆"]
-    council = Council(**{**COUNCIL.__dict__, "report_date": None, "established": D(2019, 1, 1)})
+    council = replace(COUNCIL, report_date=None, established=D(2019, 1, 1))
     day, listed = forms.roster(council, MEMBERS)
     assert [m.name for m in listed] == ["高橋　洋子", "鈴木　健一", "佐藤　一郎"]
 
@@ -121,7 +122,7 @@ def test_meeting_golden(templates):
 
 
 def test_meeting_extraordinary_and_deputy(templates):
-    mt = Meeting(**{**MEETING.__dict__, "kind": "臨時", "round": None, "report_to": "副署長", "opinions": ()})
+    mt = replace(MEETING, kind="臨時", round=None, report_to="副署長", opinions=())
     out = extract(templates["開催結果報告書"].render(forms.meeting(STATION, COUNCIL, mt)))
     assert out["paragraphs"][1] == "仙台中央警察署副署長　殿"
     grid = out["tables"][0]
@@ -143,7 +144,7 @@ def test_untrusted_text_is_escaped(templates, name):
 
 
 def test_alt_enter_becomes_a_line_break(templates):
-    mt = Meeting(**{**MEETING.__dict__, "opinions": (Opinion(2, "M1", "一行目\n二行目", "回答"),)})
+    mt = replace(MEETING, opinions=(Opinion(2, "M1", "一行目\n二行目", "回答"),))
     data = templates["開催結果報告書"].render(forms.meeting(STATION, COUNCIL, mt))
     out = extract(data)
     assert out["tables"][0][9][1] == "一行目\n二行目"
@@ -281,21 +282,21 @@ def _opinions(n: int, chars: int) -> tuple[Opinion, ...]:
     [(0, 0, False), (5, 60, False), (1, 300, False), (1, 400, True), (4, 120, True), (6, 5, True), (12, 26, True)],
 )
 def test_opinions_go_to_a_bessi_when_they_do_not_fit(n, chars, annex):
-    mt = Meeting(**{**MEETING.__dict__, "opinions": _opinions(n, chars)})
+    mt = replace(MEETING, opinions=_opinions(n, chars))
     assert forms.meeting(STATION, COUNCIL, mt)["annex"] is annex
 
 
 def test_long_values_above_take_room_from_the_opinions():
-    mt = Meeting(**{**MEETING.__dict__, "opinions": _opinions(5, 60)})
+    mt = replace(MEETING, opinions=_opinions(5, 60))
     assert forms.meeting(STATION, COUNCIL, mt)["annex"] is False
-    long_note = Meeting(**{**mt.__dict__, "note": "\n".join(["備考の行"] * 8)})
+    long_note = replace(mt, note="\n".join(["備考の行"] * 8))
     assert forms.meeting(STATION, COUNCIL, long_note)["annex"] is True
-    long_place = Meeting(**{**mt.__dict__, "place": "会" * 70})
+    long_place = replace(mt, place="会" * 70)
     assert forms.meeting(STATION, COUNCIL, long_place)["annex"] is True
 
 
 def test_bessi_holds_every_opinion_under_a_repeating_header(templates):
-    mt = Meeting(**{**MEETING.__dict__, "opinions": _opinions(12, 26)})
+    mt = replace(MEETING, opinions=_opinions(12, 26))
     out = extract(templates["開催結果報告書"].render(forms.meeting(STATION, COUNCIL, mt)))
     form, annex = out["tables"]
     assert [r[0] for r in form][8:] == ["開催状況", "備考"]
