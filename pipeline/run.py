@@ -253,19 +253,6 @@ def validate_and_write(
     election_sha = file_sha(election_path) if election_path is not None else None
     env = RunCache.environment(options, election_sha)
     shas = {p: file_sha(p) for p in books}
-    shared: list = []
-    if election_path is not None:
-        hit = cache.lookup(election_path, election_sha, env)
-        if hit is not None:
-            er = hit.result
-        else:
-            from .validate import read_elections
-
-            er = read_elections(election_path, options.as_of)
-            cache.keep(election_path, election_sha, env, er, None, [], [])
-        if er.book:
-            shared = er.book.elections
-        report.workbooks.append(WorkbookRun(er, cached=hit is not None))
     runs: dict[Path, WorkbookRun] = {}
     for p in books:
         hit = cache.lookup(p, shas[p], env)
@@ -275,49 +262,63 @@ def validate_and_write(
     manifest = Manifest(output_dir)
     checked = None
     steps = len(fresh) * (2 if documents else 1)
+    if documents and fresh:
+        if len(fresh) < PARALLEL_MIN or templates is not None:
+            checked = _load_templates(templates)  # fail fast on a broken template, before any work
+        else:
+            # The workers load and check their own copies; the parent need not hold docxtpl too.
+            _templates_present()
+    # Phase 1: validate the workbooks that changed (in parallel when there are many). Its workers import
+    # pandas, pandera and openpyxl; they are gone before phase 2, whose workers need none of them.
     with _pool(len(fresh), templates) as pool:
-        if documents and fresh:
-            if pool is None:
-                checked = _load_templates(templates)  # fail fast on a broken template, before any work
+        shared: list = []
+        if election_path is not None:
+            hit = cache.lookup(election_path, election_sha, env)
+            if hit is not None:
+                er = hit.result
             else:
-                # The workers load and check their own copies; the parent need not hold docxtpl too.
-                _templates_present()
+                job = (election_path, options.as_of)
+                er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
+                cache.keep(election_path, election_sha, env, er, None, [], [])
+            if er.book:
+                shared = er.book.elections
+            report.workbooks.append(WorkbookRun(er, cached=hit is not None))
         mapper = pool.map if pool else map
-        # Phase 1: validate the workbooks that changed (in parallel when there are many).
         jobs = [(p, options.validation(), shared) for p in fresh]
         for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
             if progress:
                 progress(result.file, i + 1, steps)
             runs[p] = WorkbookRun(result)
-        ordered = [runs[p] for p in books]
-        _assign_folders(ordered, manifest, input_dir, options)
-        _flag_duplicate_stations(ordered)
-        for wr in ordered:
-            if wr.cached and sorted({f.rule for f in wr.run_findings}) != wr.extra_before:
-                # Another workbook of the same station came or went: its findings, and what they block, change.
-                wr.cached, wr.documents = False, []
-        report.workbooks.extend(ordered)
-        # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
-        # workbook's files live in its own folder, so the workers never write the same file.
-        copies: dict[int, Path] = {}
+    ordered = [runs[p] for p in books]
+    _assign_folders(ordered, manifest, input_dir, options)
+    _flag_duplicate_stations(ordered)
+    for wr in ordered:
+        if wr.cached and sorted({f.rule for f in wr.run_findings}) != wr.extra_before:
+            # Another workbook of the same station came or went: its findings, and what they block, change.
+            wr.cached, wr.documents = False, []
+    report.workbooks.extend(ordered)
+    # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
+    # workbook's files live in its own folder, so the workers never write the same file.
+    copies: dict[int, Path] = {}
+    todo = []
+    for wr in ordered:
+        if not (wr.result.book and wr.folder):
+            continue
+        if not wr.cached:
+            todo.append(wr)
+        elif annotate and (path := annotated_path(output_dir, wr)).exists():
+            copies[id(wr)] = path  # the workbook is as the last run saw it: so is its copy
+        elif annotate:
+            todo.append(wr)  # the clerk deleted the copy: only it is made again
+    if not documents and not annotate:
         todo = []
-        for wr in ordered:
-            if not (wr.result.book and wr.folder):
-                continue
-            if not wr.cached:
-                todo.append(wr)
-            elif annotate and (path := annotated_path(output_dir, wr)).exists():
-                copies[id(wr)] = path  # the workbook is as the last run saw it: so is its copy
-            elif annotate:
-                todo.append(wr)  # the clerk deleted the copy: only it is made again
-        if not documents and not annotate:
-            todo = []
-        if documents and todo and checked is None and pool is None:  # a reused workbook rendered again
-            checked = _load_templates(templates)
-        # The station pages are written here too, except in a watch run (its index needs every workbook).
-        pages = options.as_of if annotate and options.only is None else None
-        job = Finish(output_dir, options.strict, documents, annotate, pages)
+    # The station pages are written here too, except in a watch run (its index needs every workbook).
+    pages = options.as_of if annotate and options.only is None else None
+    job = Finish(output_dir, options.strict, documents, annotate, pages)
+    with _pool(len(todo), templates) as pool:
         if pool is None:
+            if documents and checked is None and any(not wr.cached for wr in todo):
+                checked = _load_templates(templates)
             outcomes = ((*job.run(wr, checked, manifest), None, None) for wr in todo)
         else:
             outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
@@ -334,7 +335,7 @@ def validate_and_write(
             if progress and documents and not wr.cached:
                 done += 1
                 progress(wr.result.file, done, steps)
-        report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
+    report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
     manifest.save()
     present = {p.name for p in books} | ({election_path.name} if election_path else set())
     report.same_as_last = (
@@ -450,6 +451,12 @@ def _die_with_parent(parent: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _elections_job(job: tuple) -> Result:
+    from .validate import read_elections
+
+    return read_elections(*job)
 
 
 def _validate_job(job: tuple) -> Result:
