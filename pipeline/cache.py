@@ -43,9 +43,9 @@ def file_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _stat(path: Path) -> list[int] | None:
+def _stat(path: Path | str) -> list[int] | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]
@@ -89,8 +89,9 @@ class RunCache:
         e = self.entries.get(path.name)
         if not e or e.get("sha") != sha or e.get("env") != env:
             return None
+        root = str(self.root)  # os.path on strings: thousands of documents, checked on every re-run
         for rel, stat in e.get("stats", {}).items():
-            if _stat(self.root / rel) != stat:
+            if _stat(os.path.join(root, rel)) != stat:
                 return None  # a document was edited, deleted or replaced since: work it out again
         try:
             with open(self.dir / e["pickle"], "rb") as f:

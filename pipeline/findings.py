@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from .model import fast_pickle
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -71,6 +73,7 @@ RULES: dict[str, Rule] = {
 }
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Finding:
     severity: Severity

@@ -265,10 +265,11 @@ class Manifest:
         self.root = root
         self.path = root / MANIFEST
         self.journal = root / JOURNAL
-        self._saved = ""
+        self._saved = ""  # sha256 of the text on disk: the text itself is megabytes for a prefecture
         try:
-            self._saved = self.path.read_text("utf-8")
-            data = json.loads(self._saved)
+            text = self.path.read_text("utf-8")
+            self._saved = sha256(text.encode("utf-8"))
+            data = json.loads(text)
             self.files: dict[str, str] = dict(data.get("files", {}))
             self.keys: dict[str, str] = dict(data.get("keys", {}))
             self.folders: dict[str, str] = dict(data.get("folders", {}))  # workbook file -> station folder
@@ -334,10 +335,12 @@ class Manifest:
             "keys": dict(sorted(self.keys.items())),
             "folders": dict(sorted(self.folders.items())),
         }
-        text = json.dumps(data, ensure_ascii=False, indent=1)
-        if text != self._saved:
-            atomic_write(self.path, text.encode("utf-8"))
-            self._saved = text
+        # A line per table, through the C encoder (the indenting one runs in Python: 100,000 entries for a
+        # prefecture). Compared with what was read, so a run that changed nothing writes nothing.
+        blob = json_text(data, flat_depth=1).encode("utf-8")
+        if sha256(blob) != self._saved:
+            atomic_write(self.path, blob)
+            self._saved = sha256(blob)
         self.journal.unlink(missing_ok=True)
 
     def _on_disk(self, rel: str) -> bytes | None:
@@ -390,5 +393,30 @@ def edited_sibling(rel: str) -> str:
     return p.with_name(f"{p.stem}{EDITED_TAG}{p.suffix}").as_posix()
 
 
-def write_json(path: Path, obj: object) -> None:
-    atomic_write(path, (json.dumps(obj, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+def json_text(obj: object, indent: str = "", flat_depth: int = 3) -> str:
+    """JSON indented by two spaces down to flat_depth levels, each deeper value on one line.
+
+    What json.dumps(indent=2) shows, down to one line per finding and per document, written with the C
+    encoder: the indenting encoder runs in Python, and a prefecture's report has tens of thousands of lines.
+    """
+    if flat_depth <= 0 or not isinstance(obj, (dict, list)) or not obj:
+        return json.dumps(obj, ensure_ascii=False)
+    inner = indent + "  "
+    if isinstance(obj, dict):
+        items = [
+            f"{inner}{json.dumps(k, ensure_ascii=False)}: {json_text(v, inner, flat_depth - 1)}" for k, v in obj.items()
+        ]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    items = [f"{inner}{json_text(v, inner, flat_depth - 1)}" for v in obj]
+    return "[\n" + ",\n".join(items) + f"\n{indent}]"
+
+
+def write_json(path: Path, obj: object, flat_depth: int = 4) -> None:
+    """Write the JSON unless the file already holds exactly it (a re-run with nothing changed)."""
+    data = (json_text(obj, flat_depth=flat_depth) + "\n").encode("utf-8")
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    atomic_write(path, data)
