@@ -13,7 +13,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from . import fmt
 from .errors import TemplateProblem
-from .zipfix import FAST_LEVEL, Member, pack, read_zip
+from .zipfix import Frame, Member, read_zip
 
 
 def template_dir() -> Path:
@@ -110,6 +110,7 @@ class FormTemplate:
         self.names = set().union(*(p.names for p in self.parts.values()))
         # Every other member is the same in every document: deflate it once, here.
         self.members = [(n, None if n in self.parts else Member.of(n, b)) for n, b in members]
+        self.frame = Frame(self.members)
 
     def check_fields(self, supplied: set[str]) -> None:
         missing = sorted(self.names - supplied)
@@ -144,11 +145,12 @@ class FormTemplate:
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:
-        rendered = {
-            name: Member.of(name, (p.prefix + self.render_xml(context, name) + p.suffix).encode("utf-8"), FAST_LEVEL)
-            for name, p in self.parts.items()
-        }
-        return pack([m or rendered[n] for n, m in self.members])
+        return self.frame.fill(
+            {
+                name: Member.stored(name, (p.prefix + self.render_xml(context, name) + p.suffix).encode("utf-8"))
+                for name, p in self.parts.items()
+            }
+        )
 
 
 def load_templates(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, the zip epoch: no wall-clock time in any file
 DOS_TIME = 0
 LEVEL = 6
-FAST_LEVEL = 1  # the rendered part of each document: a third of the time of level 6, a tenth larger
+DEFLATED, STORED = 8, 0
 
 
 @dataclass(frozen=True)
@@ -21,42 +21,56 @@ class Member:
     name: bytes
     crc: int
     size: int
-    data: bytes  # raw deflate stream
+    data: bytes  # raw deflate stream, or the content itself when stored
+    method: int = DEFLATED
 
     @classmethod
-    def of(cls, name: str, content: bytes, level: int = LEVEL) -> Member:
-        c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    def of(cls, name: str, content: bytes) -> Member:
+        c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         return cls(name.encode("utf-8"), zlib.crc32(content), len(content), c.compress(content) + c.flush())
 
+    @classmethod
+    def stored(cls, name: str, content: bytes) -> Member:
+        """Not compressed: the part rendered for every document (deflating it was a fifth of rendering, for a
+        document a few kilobytes larger)."""
+        return cls(name.encode("utf-8"), zlib.crc32(content), len(content), content, STORED)
 
-def pack(members: list[Member]) -> bytes:
-    """A plain deflate zip, the same bytes for the same members (what zipfile writes, minus the clock)."""
-    out = io.BytesIO()
-    central = []
-    for m in members:
-        offset = out.tell()
-        flags = 0x800 if not m.name.isascii() else 0
-        out.write(
-            struct.pack(
-                "<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, DOS_TIME, DOS_DATE, m.crc, len(m.data), m.size, len(m.name), 0
-            )
+    def local(self) -> bytes:
+        """The local file header and the data."""
+        flags = 0x800 if not self.name.isascii() else 0
+        head = struct.pack(
+            "<IHHHHHIIIHH",
+            0x04034B50,
+            20,
+            flags,
+            self.method,
+            DOS_TIME,
+            DOS_DATE,
+            self.crc,
+            len(self.data),
+            self.size,
+            len(self.name),
+            0,
         )
-        out.write(m.name)
-        out.write(m.data)
-        central.append(
+        return head + self.name + self.data
+
+    def central(self, offset: int) -> bytes:
+        """The central directory entry of the member written at offset."""
+        flags = 0x800 if not self.name.isascii() else 0
+        return (
             struct.pack(
                 "<IHHHHHHIIIHHHHHII",
                 0x02014B50,
                 20,
                 20,
                 flags,
-                8,
+                self.method,
                 DOS_TIME,
                 DOS_DATE,
-                m.crc,
-                len(m.data),
-                m.size,
-                len(m.name),
+                self.crc,
+                len(self.data),
+                self.size,
+                len(self.name),
                 0,
                 0,
                 0,
@@ -64,14 +78,37 @@ def pack(members: list[Member]) -> bytes:
                 0o600 << 16,
                 offset,
             )
-            + m.name
+            + self.name
         )
-    start = out.tell()
-    for c in central:
-        out.write(c)
-    size = out.tell() - start
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), size, start, 0))
-    return out.getvalue()
+
+
+def pack(members: list[Member]) -> bytes:
+    """A plain zip, the same bytes for the same members (what zipfile writes, minus the clock)."""
+    return Frame([(m.name.decode("utf-8"), m) for m in members]).fill({})
+
+
+class Frame:
+    """A document's zip with its fixed members' bytes laid out once: per document only the members given to
+    fill() are placed between them and the central directory is completed."""
+
+    def __init__(self, members: list[tuple[str, Member | None]]):
+        self.slots: list[tuple[str | None, bytes, Member | None]] = []  # (open slot, fixed bytes, fixed member)
+        for name, m in members:
+            self.slots.append((name, b"", None) if m is None else (None, m.local(), m))
+
+    def fill(self, parts: dict[str, Member]) -> bytes:
+        chunks, central, offset = [], [], 0
+        for name, blob, m in self.slots:
+            if name is not None:
+                m = parts[name]
+                blob = m.local()
+            chunks.append(blob)
+            central.append(m.central(offset))
+            offset += len(blob)
+        directory = b"".join(central)
+        n = len(central)
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(directory), offset, 0)
+        return b"".join(chunks) + directory + end
 
 
 def write_zip(members: list[tuple[str, bytes]]) -> bytes:
