@@ -14,17 +14,20 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .findings import Finding, Severity
+from .model import Book
 from .plan import Document
 from .result import Result
 from .write import atomic_write
 
 CACHE_DIR = ".kobankyo-cache"
 RECORD = "record.json"
-FORMAT = 1
+FORMAT = 2  # 2: the findings in the record, only the model in the pickle
 
 
 def _program_fingerprint() -> str:
@@ -49,6 +52,56 @@ def _stat(path: Path | str) -> list[int] | None:
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]
+
+
+class CachedResult(Result):
+    """A result from the run record: findings and the rest at once, the model (a pickle) on first use, so a
+    re-run with nothing changed reads no pickle at all."""
+
+    def __init__(self, path: Path, source: Path, rebuild: Callable, station: str | None, has_book: bool):
+        super().__init__(path)
+        del self._book  # the dataclass __init__ set book = None: not loaded yet
+        self._source, self._rebuild, self._station, self._has_book = source, rebuild, station, has_book
+
+    def __getstate__(self) -> dict:
+        return dict(self.__dict__)  # sent to a pool worker as it is: a model not loaded yet loads there
+
+    @classmethod
+    def from_record(cls, path: Path, rec: dict, source: Path, rebuild: Callable) -> CachedResult:
+        r = cls(path, source, rebuild, rec["station"], bool(rec["has_book"]))
+        r.findings = [Finding(**(f | {"severity": Severity(f["severity"])})) for f in rec["findings"]]
+        r.unreadable, r.canon, r.station_at = bool(rec["unreadable"]), dict(rec["canon"]), rec["station_at"]
+        return r
+
+    @property
+    def book(self) -> Book | None:
+        if "_book" not in self.__dict__:
+            self._book = self._load() if self._has_book else None
+        return self._book
+
+    @book.setter
+    def book(self, value: Book | None) -> None:
+        self._book = value
+
+    def _load(self) -> Book | None:
+        try:
+            with open(self._source, "rb") as f:
+                book = pickle.load(f)
+            if isinstance(book, Book):
+                return book
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
+            pass
+        # The pickle is gone or damaged (a power cut): the workbook's bytes are as recorded, so validating
+        # it again gives the same model.
+        return self._rebuild(self.path).book
+
+    @property
+    def has_book(self) -> bool:
+        return self._has_book
+
+    @property
+    def station(self) -> str | None:
+        return self._station
 
 
 @dataclass
@@ -85,20 +138,20 @@ class RunCache:
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-    def lookup(self, path: Path, sha: str, env: str) -> Hit | None:
+    def lookup(self, path: Path, sha: str, env: str, rebuild: Callable[[Path], Result]) -> Hit | None:
+        """The record of a workbook whose inputs are as they were, or None. rebuild validates the workbook
+        again, should its recorded model be unreadable when it is needed (picklable: it may go to a worker)."""
         e = self.entries.get(path.name)
-        if not e or e.get("sha") != sha or e.get("env") != env:
+        if not e or e.get("sha") != sha or e.get("env") != env or "result" not in e:
             return None
         root = str(self.root)  # os.path on strings: thousands of documents, checked on every re-run
         for rel, stat in e.get("stats", {}).items():
             if _stat(os.path.join(root, rel)) != stat:
                 return None  # a document was edited, deleted or replaced since: work it out again
         try:
-            with open(self.dir / e["pickle"], "rb") as f:
-                result = pickle.load(f)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
+            result = CachedResult.from_record(path, e["result"], self.dir / e["pickle"], rebuild)
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
-        result.path = path
         docs = [
             Document(
                 d["form"],
@@ -118,8 +171,8 @@ class RunCache:
         name = f"{sha[:16]}-{env[:16]}.pickle"
         target = self.dir / name
         if not target.exists():
-            # No fsync: a pickle a power cut cut short fails to load, and the workbook is simply worked out again.
-            atomic_write(target, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+            # No fsync: a pickle a power cut cut short fails to load, and the workbook is validated again.
+            atomic_write(target, pickle.dumps(result.book, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         stats = {}
         for d in documents:
             for rel in (d.path, d.new_path):
@@ -131,6 +184,14 @@ class RunCache:
             "sha": sha,
             "env": env,
             "pickle": name,
+            "result": {
+                "findings": [f.to_json() for f in result.findings],
+                "unreadable": result.unreadable,
+                "canon": result.canon,
+                "station_at": result.station_at,
+                "station": result.station,
+                "has_book": result.has_book,
+            },
             "folder": folder,
             "extra": sorted(extra),
             "stats": stats,

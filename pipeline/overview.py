@@ -880,7 +880,7 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
                 f'<td class="n" data-key="blocked">{r.blocked}</td></tr>'
             )
             continue
-        if wr.result.file == ELECTION_BOOK or (wr.result.book is not None and not wr.result.unreadable):
+        if wr.result.file == ELECTION_BOOK or (wr.result.has_book and not wr.result.unreadable):
             book = wr.result.book
             n = len(book.elections) if book else 0
             name = f"選挙期間（全署共通・{n}件）"
@@ -970,7 +970,7 @@ def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> Pat
 
     Run in the worker that wrote the workbook's documents; raises OSError when the disk refuses it.
     """
-    if wr.result.book is None or not wr.folder:
+    if not wr.result.has_book or not wr.folder:
         return None
     path = output_dir / wr.folder / OVERVIEW
     if not (wr.cached and path.exists()):
@@ -989,7 +989,7 @@ def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool =
         findings = wr.findings
         blocked = sum(1 for d in wr.documents if d.status == "blocked")
         view = None
-        if wr.result.book is not None and wr.folder:
+        if wr.result.has_book and wr.folder:
             view = station_view(wr, as_of)
             path = output_dir / wr.folder / OVERVIEW
             if station_pages or not path.exists():  # a page the workers did not write, or the clerk deleted

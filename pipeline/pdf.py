@@ -188,7 +188,7 @@ def export_pdfs(report, output: Path, started: dt.datetime | None = None) -> str
     started = started or dt.datetime.now()
     since = started.timestamp()  # a file this run wrote (a 新版, say) is no older than the run
     current = [
-        (wr, d, p) for wr in report.workbooks if wr.result.book for d in wr.documents for p in _current(output, d)
+        (wr, d, p) for wr in report.workbooks if wr.result.has_book for d in wr.documents for p in _current(output, d)
     ]
     todo = [p for _, _, p in current if _stale(p)]
     if not current:

@@ -37,6 +37,11 @@ class Result:
         return self.path.name
 
     @property
+    def has_book(self) -> bool:
+        """Readable enough to have a model (the workbook's documents and pages can be made)."""
+        return self.book is not None
+
+    @property
     def station(self) -> str | None:
         return self.book.station.name if self.book else None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import multiprocessing as mp
 import os
@@ -254,8 +255,9 @@ def validate_and_write(
     env = RunCache.environment(options, election_sha)
     shas = {p: file_sha(p) for p in books}
     runs: dict[Path, WorkbookRun] = {}
+    election: list[Result] = []  # the shared election list's result, once known (a model read only if needed)
     for p in books:
-        hit = cache.lookup(p, shas[p], env)
+        hit = cache.lookup(p, shas[p], env, functools.partial(_validate_again, options.validation(), election))
         if hit is not None:
             runs[p] = WorkbookRun(hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra)
     fresh = [p for p in books if p not in runs]
@@ -271,20 +273,18 @@ def validate_and_write(
     # Phase 1: validate the workbooks that changed (in parallel when there are many). Its workers import
     # pandas, pandera and openpyxl; they are gone before phase 2, whose workers need none of them.
     with _pool(len(fresh), templates) as pool:
-        shared: list = []
         if election_path is not None:
-            hit = cache.lookup(election_path, election_sha, env)
+            hit = cache.lookup(election_path, election_sha, env, functools.partial(_elections_again, options.as_of))
             if hit is not None:
                 er = hit.result
             else:
                 job = (election_path, options.as_of)
                 er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
                 cache.keep(election_path, election_sha, env, er, None, [], [])
-            if er.book:
-                shared = er.book.elections
+            election.append(er)
             report.workbooks.append(WorkbookRun(er, cached=hit is not None))
         mapper = pool.map if pool else map
-        jobs = [(p, options.validation(), shared) for p in fresh]
+        jobs = [(p, options.validation(), _shared_elections(election)) for p in fresh] if fresh else []
         for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
             if progress:
                 progress(result.file, i + 1, steps)
@@ -302,7 +302,7 @@ def validate_and_write(
     copies: dict[int, Path] = {}
     todo = []
     for wr in ordered:
-        if not (wr.result.book and wr.folder):
+        if not (wr.result.has_book and wr.folder):
             continue
         if not wr.cached:
             todo.append(wr)
@@ -376,7 +376,7 @@ def _assign_folders(ordered: list[WorkbookRun], manifest: Manifest, input_dir: P
             if file not in processed and (input_dir / file).exists():
                 folders.reserve(folder)
     for wr in ordered:
-        if wr.result.book:
+        if wr.result.has_book:
             folder = folders.take("", wr.result.station or wr.result.path.stem, "", MAX_FOLDER)
             if wr.cached and folder != wr.folder:
                 wr.cached, wr.documents = False, []  # its documents now belong in another folder
@@ -401,7 +401,7 @@ def _flag_duplicate_stations(runs: list[WorkbookRun]) -> None:
     """Two workbooks that name the same 警察署: a warning on both; their outputs already go to separate folders."""
     by_station: dict[str, list[WorkbookRun]] = {}
     for wr in runs:
-        if wr.result.book and wr.result.station:
+        if wr.result.has_book and wr.result.station:
             by_station.setdefault(wr.result.station, []).append(wr)
     for station, same in by_station.items():
         if len(same) < 2:
@@ -451,6 +451,18 @@ def _die_with_parent(parent: int) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def _shared_elections(election: list[Result]) -> list:
+    return election[0].book.elections if election and election[0].has_book else []
+
+
+def _validate_again(options: Options, election: list[Result], path: Path) -> Result:
+    return _validate_job((path, options, _shared_elections(election)))
+
+
+def _elections_again(as_of: dt.date, path: Path) -> Result:
+    return _elections_job((path, as_of))
 
 
 def _elections_job(job: tuple) -> Result:
@@ -513,7 +525,7 @@ def annotate_one(
     """The workbook's 検証結果.xlsx, unless the manifest says the one on disk is for the same input and
     findings. Returns the file, or a Japanese reason why it could not be made (the run goes on)."""
     r = wr.result
-    if r.unreadable or r.book is None or not wr.folder:
+    if r.unreadable or not r.has_book or not wr.folder:
         return None, None
     rel = f"{wr.folder}/{ANNOTATED}"
     path = output_dir / rel

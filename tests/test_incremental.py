@@ -209,3 +209,38 @@ def test_a_rerun_with_nothing_changed_does_not_import_pandas(tmp_path):
     assert first.returncode == 0 and "'pandas'" in first.stdout  # the first run needs it
     again = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "LOADED []" in again.stdout, again.stdout[-500:]
+
+
+def test_nothing_changed_reads_no_model_pickle(tmp_path, monkeypatch):
+    """The record holds the findings; a model is read only when something needs it (documents, pages)."""
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    loads = []
+    real = cache_mod.pickle.load
+    monkeypatch.setattr(cache_mod.pickle, "load", lambda f: loads.append(f.name) or real(f))
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert again.same_as_last and loads == []
+    _edit(inp)  # B changed: the index page needs the models of A and C, from their pickles
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    assert len(loads) >= 2
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated", "not a model"])
+def test_a_damaged_model_pickle_is_rebuilt_from_the_workbook(tmp_path, damage):
+    """A power cut can leave a pickle half written (they are not fsync'd): the model is validated again."""
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    for p in (out / cache_mod.CACHE_DIR).glob("*.pickle"):
+        if damage == "deleted":
+            p.unlink()
+        elif damage == "truncated":
+            p.write_bytes(p.read_bytes()[:100])
+        else:
+            p.write_bytes(cache_mod.pickle.dumps({"not": "a book"}))
+    _edit(inp)  # the other stations' models are needed for the index page
+    (out / "A警察署" / "検証結果.xlsx").unlink()  # and A's copy must be made again from its model
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert any(wr.cached for wr in again.workbooks)
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
