@@ -27,6 +27,7 @@ from .write import atomic_write
 
 CACHE_DIR = ".kobankyo-cache"
 RECORD = "record.json"
+REPORT_NOTE = "report.sha"  # the record and the 検証結果.json written from it
 FORMAT = 2  # 2: the findings in the record, only the model in the pickle
 
 
@@ -104,6 +105,26 @@ class CachedResult(Result):
         return self._station
 
 
+def report_is_current(root: Path, json_path: Path, record_sha: str) -> bool:
+    """Whether json_path is the report a full run wrote from this very record (a re-run with nothing changed
+    then has nothing to write: its report would be the same, finding for finding)."""
+    try:
+        noted = (root / CACHE_DIR / REPORT_NOTE).read_text("utf-8").split()
+        return bool(record_sha) and noted == [record_sha, hashlib.sha256(json_path.read_bytes()).hexdigest()]
+    except OSError:
+        return False
+
+
+def note_report(root: Path, json_path: Path, record_sha: str | None) -> None:
+    """Remember which record the report was written from (None: a partial report, written by a watch run)."""
+    note = root / CACHE_DIR / REPORT_NOTE
+    if record_sha:
+        text = f"{record_sha} {hashlib.sha256(json_path.read_bytes()).hexdigest()}"
+        atomic_write(note, text.encode(), durable=False)
+    else:
+        note.unlink(missing_ok=True)
+
+
 @dataclass
 class Hit:
     result: Result
@@ -117,10 +138,13 @@ class RunCache:
         self.root = root
         self.dir = root / CACHE_DIR
         self.entries: dict[str, dict] = {}
+        self.sha = ""  # of the record as it is on disk (after save: as this run wrote it)
         try:
-            data = json.loads((self.dir / RECORD).read_text("utf-8"))
+            blob = (self.dir / RECORD).read_bytes()
+            data = json.loads(blob)
             if data.get("format") == FORMAT:
                 self.entries = dict(data.get("workbooks", {}))
+                self.sha = hashlib.sha256(blob).hexdigest()
         except (OSError, ValueError, AttributeError, TypeError):
             pass
         self.fresh: dict[str, dict] = {}
@@ -203,10 +227,9 @@ class RunCache:
         entries = {k: v for k, v in self.entries.items() if k in present} | self.fresh
         if not self.fresh and entries == self.entries:
             return  # nothing new: the record on disk is already right
-        atomic_write(
-            self.dir / RECORD,
-            json.dumps({"format": FORMAT, "workbooks": entries}, ensure_ascii=False).encode("utf-8"),
-        )
+        blob = json.dumps({"format": FORMAT, "workbooks": entries}, ensure_ascii=False).encode("utf-8")
+        atomic_write(self.dir / RECORD, blob)
+        self.sha = hashlib.sha256(blob).hexdigest()
         keep = {e["pickle"] for e in entries.values()}
         for p in self.dir.glob("*.pickle"):
             if p.name not in keep:

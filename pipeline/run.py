@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import forms
-from .cache import RunCache, file_sha
+from .cache import RunCache, file_sha, note_report, report_is_current
 from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
@@ -106,6 +106,7 @@ class RunReport:
     workbooks: list[WorkbookRun] = field(default_factory=list)
     documents: bool = False  # whether this run wrote documents (reports) or only validated (check)
     same_as_last: bool = False  # every workbook taken from the record, and the same workbooks as last time
+    record_sha: str = ""  # the run record this report was made from
     json_path: Path | None = None
     annotated: list[Path] = field(default_factory=list)
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
@@ -336,17 +337,19 @@ def validate_and_write(
                 done += 1
                 progress(wr.result.file, done, steps)
     report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
-    manifest.save()
     present = {p.name for p in books} | ({election_path.name} if election_path else set())
     report.same_as_last = (
         options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
     )
+    if todo or not report.same_as_last or manifest.journal.exists():
+        manifest.save()  # else nothing was written, and the manifest on disk is already right
     for p, wr in runs.items():
         if not wr.cached and not wr.write_failures:
             cache.keep(p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings})
     if options.only is not None:  # the record keeps the workbooks this run did not look at
         present |= {p.name for p in discover(input_dir)[0]}
     cache.save(present)
+    report.record_sha = cache.sha
     return report
 
 
@@ -590,6 +593,8 @@ def write_documents(
 def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) -> Path:
     """Write 検証結果.json; a partial run (watch) keeps the entries of the workbooks it did not read."""
     path = output_dir / REPORT_JSON
+    if not merge and report.same_as_last and report_is_current(output_dir, path, report.record_sha):
+        return path  # written by the last run from the same record: the same findings, the same statuses
     data = report.to_json()
     if merge and path.exists():
         try:
@@ -600,4 +605,8 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
         except (OSError, ValueError, AttributeError, TypeError):
             pass  # an unreadable old report is simply replaced
     write_json(path, data)
+    try:
+        note_report(output_dir, path, None if merge else report.record_sha)
+    except OSError:
+        pass  # only lets the next run skip rewriting an unchanged report
     return path

@@ -161,15 +161,17 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
 def remove_stale_temporaries(root: Path) -> list[Path]:
     """Temporary files a killed run left behind (call only while holding the output lock)."""
     removed = []
-    for p in root.rglob(".*tmp*"):
-        if p.is_file() and (
-            p.name.startswith(TMP_PREFIX) or (p.name.startswith(_OLD_TMP) and p.suffix in _OLD_SUFFIXES)
-        ):
-            try:
-                p.unlink()
-                removed.append(p)
-            except OSError:
-                pass  # still not removable (locked): try again next run
+    for folder, _, names in os.walk(root):  # os.walk: a prefecture's tree has tens of thousands of files
+        for name in names:
+            if name.startswith(TMP_PREFIX) or (
+                name.startswith(_OLD_TMP) and os.path.splitext(name)[1] in _OLD_SUFFIXES
+            ):
+                p = Path(folder, name)
+                try:
+                    p.unlink()
+                    removed.append(p)
+                except OSError:
+                    pass  # still not removable (locked): try again next run
     return removed
 
 

@@ -244,3 +244,19 @@ def test_a_damaged_model_pickle_is_rebuilt_from_the_workbook(tmp_path, damage):
     clean = tmp_path / "clean"
     reports(inp, clean, RunOptions(as_of=AS_OF))
     assert _snapshot(out) == _snapshot(clean)
+
+
+def test_nothing_changed_rewrites_neither_report_nor_manifest_but_restores_a_deleted_report(tmp_path):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    report, manifest = out / "検証結果.json", out / ".manifest.json"
+    stamps = (report.stat().st_mtime_ns, manifest.stat().st_mtime_ns)
+    first = report.read_bytes()
+    assert reports(inp, out, RunOptions(as_of=AS_OF)).same_as_last
+    assert (report.stat().st_mtime_ns, manifest.stat().st_mtime_ns) == stamps
+    report.write_text("{}", "utf-8")  # edited (or damaged) by someone: written again
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    assert report.read_bytes() == first
+    report.unlink()  # deleted: written again
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    assert report.read_bytes() == first
