@@ -403,8 +403,10 @@ class Worksheet:
                 r = _R_ATTR.search(m.group(1))
                 if prev is not None:
                     index[prev[0]] = (prev[1], m.start())
-                n = int(r.group(1)) if r else n + 1
-                prev = (n, m.start())
+                number = int(r.group(1)) if r else n + 1
+                if number <= n:  # Excel writes rows in ascending order; anything else is not edited blind
+                    raise XlsxEditError(f"rows out of order in {self.part}")
+                n, prev = number, (number, m.start())
             if prev is not None:
                 index[prev[0]] = (prev[1], len(self.rows_data))
             self._index = index

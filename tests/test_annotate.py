@@ -318,6 +318,19 @@ def test_earlier_copy_given_back_loses_its_marks(tmp_path):
         assert not [n for n in z.namelist() if n.startswith("xl/comments") and n != "xl/comments1.xml"]
 
 
+def test_copy_from_the_openpyxl_version_given_back_loses_its_marks(tmp_path):
+    """Earlier copies recorded only the fill's type and colour (JSON) and the comment's text."""
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    first = annotate_to(tmp_path, src, [finding("委員", "B2"), finding("委員", "C2")], name="1.xlsx")
+    wb = load_workbook(first)
+    for row in wb[MARKS_SHEET].iter_rows(min_row=2):
+        row[2].value = json.dumps({"type": None, "fg": None})
+    wb.save(first)
+    members = load_workbook(annotate_to(tmp_path, first, [], name="2.xlsx"))["委員"]
+    assert members["B2"].comment.text == "確認済み" and members["C2"].comment is None
+    assert members["B2"].fill.fill_type is None and members["C2"].fill.fill_type is None
+
+
 def test_print_area_follows_its_sheet_after_the_new_sheets(tmp_path):
     src = clean_book(tmp_path / "in" / "b.xlsx")
     docs = []
