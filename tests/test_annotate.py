@@ -50,14 +50,28 @@ def clean_book(path: Path, *, clerk_comment: bool = True, macro: bool = False) -
         "</worksheet>"
     )
     legacy = '<legacyDrawing r:id="rId1"/>' if clerk_comment else ""
+    # The root and rows as Excel 365 writes them: markup-compatibility namespaces, x14ac:dyDescent on rows.
+    excel_root = (
+        f'<worksheet {NS} {R} xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'mc:Ignorable="x14ac xr" xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" '
+        'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision" '
+        'xr:uid="{00000000-0001-0000-0000-000000000000}">'
+    )
+    dy = ' x14ac:dyDescent="0.4"'
     members = (
-        f'{DECL}<worksheet {NS} {R}><dimension ref="A1:D4"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+        f'{DECL}{excel_root}<dimension ref="A1:D4"/><sheetViews><sheetView workbookViewId="0"/></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/><cols><col min="1" max="1" width="12.5" customWidth="1"/>'
         '<col min="2" max="2" width="20" customWidth="1"/><col min="3" max="3" width="14" style="1" customWidth="1"/>'
         "</cols><sheetData>"
-        + _row(1, [("A", _s("協議会ID")), ("B", _s("氏名")), ("C", _s("委嘱日")), ("D", _s("備考"))], ' spans="1:4"')
-        + _row(2, [("A", _s("C1")), ("B", _s("宮城　太郎")), ("C", '<c r="{}" s="1"><v>46113</v></c>')], ' spans="1:3"')
-        + _row(3, [("A", '<c r="{}"/>'), ("B", _s("仙台　花子"))], ' spans="1:2"')
+        + _row(
+            1, [("A", _s("協議会ID")), ("B", _s("氏名")), ("C", _s("委嘱日")), ("D", _s("備考"))], ' spans="1:4"' + dy
+        )
+        + _row(
+            2,
+            [("A", _s("C1")), ("B", _s("宮城　太郎")), ("C", '<c r="{}" s="1"><v>46113</v></c>')],
+            ' spans="1:3"' + dy,
+        )
+        + _row(3, [("A", '<c r="{}"/>'), ("B", _s("仙台　花子"))], ' spans="1:2"' + dy)
         + '</sheetData><mergeCells count="1"><mergeCell ref="A2:A3"/></mergeCells>'
         '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         f'<pageSetup paperSize="9" orientation="portrait"/>{legacy}</worksheet>'
@@ -290,6 +304,23 @@ def test_a_cell_missing_from_the_xml_is_created_in_order(tmp_path, addr, why):
         sheet = z.read("xl/worksheets/sheet2.xml").decode()
     rows = [int(r) for r in __import__("re").findall(r'<row r="(\d+)"', sheet)]
     assert rows == sorted(rows) and len(rows) == len(set(rows))
+
+
+def test_rows_and_cells_without_r_attributes(tmp_path):
+    """r is optional on rows and cells (the position counts): the marked cell is still the right one."""
+    src = clean_book(tmp_path / "in" / "b.xlsx", clerk_comment=False)
+    with zipfile.ZipFile(src) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = parts["xl/worksheets/sheet2.xml"].decode()
+    sheet = sheet.replace('<row r="2"', "<row").replace('<c r="A2"', "<c").replace('<c r="B2"', "<c")
+    parts["xl/worksheets/sheet2.xml"] = sheet.encode()
+    bare = tmp_path / "in" / "bare.xlsx"
+    with zipfile.ZipFile(bare, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    copy = load_workbook(annotate_to(tmp_path, bare, [finding("委員", "B2", "二行目")]))
+    assert copy["委員"]["B2"].value == "宮城　太郎" and "二行目" in copy["委員"]["B2"].comment.text
+    assert copy["委員"]["B3"].comment is None and copy["委員"]["C2"].number_format == "yyyy/m/d"
 
 
 def test_earlier_copy_given_back_loses_its_marks(tmp_path):
