@@ -196,6 +196,7 @@ class Styles:
             raise XlsxEditError(f"missing {part}")
         self.root = parse(data)
         book.dirty[part] = self
+        self._known: dict[int, dict[bytes, int]] = {}
         self.cellxfs = self._section("cellXfs", "xf")
         self.fills = self._section("fills", "fill")
         self.fonts = self._section("fonts", "font")
@@ -222,10 +223,21 @@ class Styles:
         return el
 
     def _append(self, section: etree._Element, child: etree._Element) -> int:
-        section.append(child)
-        n = len(section.findall(q(child.tag.split("}")[1])))
-        section.set("count", str(n))
-        return n - 1
+        """The index of an identical entry, else of child appended: a copy given back run after run
+        does not grow a new font and format each time."""
+        tag = child.tag.split("}")[1]
+        known = self._known.get(id(section))
+        if known is None:
+            known = self._known[id(section)] = {}
+            for i, el in enumerate(section.findall(q(tag))):
+                known.setdefault(etree.tostring(el), i)
+        key = etree.tostring(child)
+        if key not in known:
+            section.append(child)
+            n = len(section.findall(q(tag)))
+            section.set("count", str(n))
+            known[key] = n - 1
+        return known[key]
 
     def _xf(self, s: int) -> etree._Element:
         xfs = self.cellxfs.findall(q("xf"))
@@ -827,7 +839,7 @@ class Book:
         self.path = path
         self.zip = zipfile.ZipFile(path)
         self.infos = {i.filename: i for i in self.zip.infolist() if not i.is_dir()}
-        self.dirty: dict[str, object] = {}  # part -> bytes, or an editor with .bytes()
+        self.dirty: dict[str, object] = {}  # part -> bytes, or an editor with .chunks() or .bytes()
         self.removed: set[str] = set()
         self._rels: dict[str, Rels] = {}
         self.ct = parse(self._need("[Content_Types].xml"))

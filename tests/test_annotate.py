@@ -362,6 +362,17 @@ def test_copy_from_the_openpyxl_version_given_back_loses_its_marks(tmp_path):
     assert members["B2"].fill.fill_type is None and members["C2"].fill.fill_type is None
 
 
+def test_styles_do_not_grow_when_a_copy_comes_back_again_and_again(tmp_path):
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    findings = [finding("委員", "B2"), finding("委員", "C2", "w", Severity.WARNING), finding("委員", "D9")]
+    sizes = []
+    for i in range(4):
+        src = annotate_to(tmp_path, src, findings, documents=[], name=f"{i}.xlsx")
+        with zipfile.ZipFile(src) as z:
+            sizes.append(len(z.read("xl/styles.xml")))
+    assert sizes[1] == sizes[2] == sizes[3]
+
+
 def test_print_area_follows_its_sheet_after_the_new_sheets(tmp_path):
     src = clean_book(tmp_path / "in" / "b.xlsx")
     docs = []
