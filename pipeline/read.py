@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -13,8 +15,9 @@ from xml.etree import ElementTree
 import pandas as pd
 from defusedxml import ElementTree as SafeElementTree
 from openpyxl import load_workbook
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet import _reader
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
@@ -332,6 +335,34 @@ _UNUSUAL = object()
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?ref="([A-Z]{1,3}[0-9]+(?::[A-Z]{1,3}[0-9]+)?)"')
+_HEAD = 64 * 1024
+
+
+def _size_from_head(ws) -> None:
+    """ReadOnlyWorksheet._get_size without parsing the whole sheet: openpyxl iterparses until the end of
+    <sheetData> when a sheet has no <dimension> (files written by tools other than Excel), with the Python
+    parser, for every sheet at load time: seconds for a large sheet, for a value nothing here uses."""
+    with ws._get_source() as src:
+        head = src.read(_HEAD)
+    m = _DIMENSION.search(head.split(b"<sheetData", 1)[0].split(b":sheetData", 1)[0])
+    if m is not None:
+        try:
+            ws._min_column, ws._min_row, ws._max_column, ws._max_row = range_boundaries(m[1].decode())
+        except (ValueError, TypeError):
+            pass  # an unusable <dimension>: none, as openpyxl leaves it; _rows never relies on it
+
+
+@contextlib.contextmanager
+def _sizes_from_the_head() -> Iterator[None]:
+    real = ReadOnlyWorksheet._get_size
+    ReadOnlyWorksheet._get_size = _size_from_head
+    try:
+        yield
+    finally:
+        ReadOnlyWorksheet._get_size = real
+
+
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
     """Read every contract sheet of a workbook. Raises WorkbookUnreadable only when nothing can be read."""
     with warnings.catch_warnings():
@@ -343,7 +374,8 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
 def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
     box = _check_container(path)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        with _sizes_from_the_head():
+            wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for damaged files
         raise _unreadable(
             path, f"Excelブックとして読み込めません（{type(e).__name__}）。Excelで開いて保存し直してください。"
@@ -351,7 +383,8 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
     formula_wb = None
     try:
         if box.has_formula:
-            formula_wb = load_workbook(path, read_only=True, data_only=False)
+            with _sizes_from_the_head():
+                formula_wb = load_workbook(path, read_only=True, data_only=False)
         if box.shared_strings is not None:
             _use_shared_strings(wb, box.shared_strings)
         date1904 = wb.epoch.year == 1904  # <workbookPr date1904="1"/>

@@ -183,3 +183,34 @@ def test_the_fast_path_reads_excels_usual_cells_itself(monkeypatch):
     fast, slow = _both(_package(f'<row r="1">{row}</row>', shared))
     assert fast == slow and not calls
     assert fast[0][0] == ("str", "会長") and fast[0][4][1].year == 2024 and fast[0][6] == ("bool", True)
+
+
+def test_a_sheet_without_dimension_is_not_parsed_twice(monkeypatch, tmp_path):
+    """openpyxl parses a whole sheet at load time to find a <dimension> that files from other tools lack;
+    the reader takes it from the part's first bytes instead (and finds none where there is none)."""
+    from openpyxl.worksheet import _reader
+
+    def whole_sheet(self):
+        raise AssertionError("parse_dimensions reads the whole sheet")
+
+    monkeypatch.setattr(_reader.WorkSheetParser, "parse_dimensions", whole_sheet)
+    rows = '<row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>2</v></c></row><row r="3"><c r="B3"><v>3</v></c></row>'
+    for dimension, expected in (("", None), ('<dimension ref="A1:C3"/>', 3)):
+        data = _package(rows, [])
+        if dimension:
+            buf = io.BytesIO()
+            with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
+                for item in src.infolist():
+                    body = src.read(item)
+                    if item.filename.endswith("sheet1.xml"):
+                        body = body.replace(b"<sheetData>", dimension.encode() + b"<sheetData>")
+                    dst.writestr(item, body)
+            data = buf.getvalue()
+        path = tmp_path / f"book{bool(dimension)}.xlsx"
+        path.write_bytes(data)
+        with read._sizes_from_the_head(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the copy's zip entries lose nothing openpyxl needs; it says so
+            wb = load_workbook(path, read_only=True, data_only=True)
+        ws = wb.worksheets[0]
+        assert ws._max_row == expected
+        assert read._rows_fast(ws) == [(1, None, 2), (), (None, 3)]
