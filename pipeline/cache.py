@@ -22,7 +22,7 @@ from pathlib import Path
 from .findings import Finding, Severity
 from .model import Book
 from .plan import Document
-from .result import Result
+from .result import Result, StationSummary
 from .write import atomic_write
 
 CACHE_DIR = ".kobankyo-cache"
@@ -131,6 +131,7 @@ class Hit:
     folder: str | None
     documents: list[Document]
     extra: list[str]  # rule ids found across workbooks last time (duplicate-station)
+    summary: StationSummary | None = None
 
 
 class RunCache:
@@ -188,9 +189,20 @@ class RunCache:
             )
             for d in e.get("documents", [])
         ]
-        return Hit(result, e.get("folder"), docs, list(e.get("extra", [])))
+        summary = StationSummary.from_json(e["summary"]) if e.get("summary") else None
+        return Hit(result, e.get("folder"), docs, list(e.get("extra", [])), summary)
 
-    def keep(self, path: Path, sha: str, env: str, result: Result, folder: str | None, documents, extra) -> None:
+    def keep(
+        self,
+        path: Path,
+        sha: str,
+        env: str,
+        result: Result,
+        folder: str | None,
+        documents,
+        extra,
+        summary: StationSummary | None = None,
+    ) -> None:
         """Record a workbook worked out in this run (the caller leaves out one whose writes failed)."""
         name = f"{sha[:16]}-{env[:16]}.pickle"
         target = self.dir / name
@@ -218,6 +230,7 @@ class RunCache:
             },
             "folder": folder,
             "extra": sorted(extra),
+            "summary": summary.to_json() if summary is not None else None,
             "stats": stats,
             "documents": [d.to_json() | {"source": list(d.source) if d.source else None} for d in documents],
         }

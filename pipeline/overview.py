@@ -18,13 +18,13 @@ from .findings import RULES, Finding
 from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
 from .plan import STATUS_LABEL
+from .result import StationSummary
 from .svg import esc
-from .write import ANNOTATED, atomic_write
+from .write import ANNOTATED, OVERVIEW, atomic_write
 
 if TYPE_CHECKING:
     from .run import RunReport, WorkbookRun
 
-OVERVIEW = "概要.html"
 INDEX = "index.html"
 EXPIRY_DAYS = Ctx.expiry_days  # 第6-3: the window term-expiry looks ahead
 MEMBER_RANGE = (5, 15)  # 第6-1 おおむね10人程度, as member-count reads it
@@ -42,6 +42,13 @@ LABEL_W = 200
 PLOT_X0, PLOT_X1 = LABEL_W + 8, WIDTH - 12
 ROW_H = 17
 AXIS_H = 36
+
+
+# A station page stays an overview however large the workbook: the charts of the first councils, then a
+# line per council; the first rows of each list, then where the rest is (検証結果.xlsx has every row).
+MAX_COUNCIL_SECTIONS = 100
+MAX_FINDING_ROWS = 200  # per 要綱 article
+MAX_DOCUMENT_ROWS = 1000
 
 
 def _date(d: dt.date | None, blank: str = "") -> str:
@@ -674,7 +681,7 @@ def _findings_section(sv: StationView) -> list[str]:
             '<table class="findings"><colgroup><col style="width:8%"><col style="width:18%"><col style="width:46%">'
             '<col style="width:28%"></colgroup><tr><th>区分</th><th>場所</th><th>内容</th><th>関係する文書</th></tr>'
         )
-        for f in items:
+        for f in items[:MAX_FINDING_ROWS]:
             sev = f.severity.value
             where = f"シート「{f.sheet}」" if f.sheet else "ブック全体"
             if f.cell:
@@ -701,6 +708,11 @@ def _findings_section(sv: StationView) -> list[str]:
             out.append(
                 f'<tr data-rule="{esc(f.rule)}" data-severity="{esc(sev)}"><td>{_badge(sev)}</td>'
                 f'<td>{esc(where)}</td><td class="pre">{esc(f.message)}</td><td>{cell}</td></tr>'
+            )
+        if len(items) > MAX_FINDING_ROWS:
+            out.append(
+                f'<tr><td colspan="4" class="muted">ほか{len(items) - MAX_FINDING_ROWS}件：すべての指摘は {xlsx} の'
+                "「指摘一覧」にあります。</td></tr>"
             )
         out.append("</table>")
     return out
@@ -772,7 +784,7 @@ def _documents_section(sv: StationView) -> list[str]:
     blocked = [d for d in docs if d.status == "blocked"]
     if blocked:
         out.append(f"<h3>作成を止めた文書（{len(blocked)}件）</h3><table><tr><th>文書</th><th>止めた指摘</th></tr>")
-        for d in blocked:
+        for d in blocked[:MAX_DOCUMENT_ROWS]:
             why = "、".join(
                 f"{esc(r)}（{esc(RULES[r].title)}）" if r in RULES else esc(r) for r in (d.blocked_by or [])
             )
@@ -780,11 +792,18 @@ def _documents_section(sv: StationView) -> list[str]:
             if at:
                 why += f'<br><span class="muted">{esc("、".join(at))}</span>'
             out.append(f"<tr><td>{esc(d.form)}：{esc(d.path.rsplit('/', 1)[-1])}</td><td>{why}</td></tr>")
+        if len(blocked) > MAX_DOCUMENT_ROWS:
+            out.append(
+                f'<tr><td colspan="2" class="muted">ほか{len(blocked) - MAX_DOCUMENT_ROWS}件：すべて '
+                f"{esc(ANNOTATED)} の「作成状況」にあります。</td></tr>"
+            )
         out.append("</table>")
     folder = sv.wr.folder or ""
     listed = [d for d in docs if d.status != "blocked"]
     if listed:
-        items = "".join(f"<li>{esc(d.form)}：{_doc_link(d, folder)}</li>" for d in listed)
+        items = "".join(f"<li>{esc(d.form)}：{_doc_link(d, folder)}</li>" for d in listed[:MAX_DOCUMENT_ROWS])
+        if len(listed) > MAX_DOCUMENT_ROWS:
+            items += f'<li class="muted">ほか{len(listed) - MAX_DOCUMENT_ROWS}件（フォルダと {esc(ANNOTATED)} の「作成状況」にあります）</li>'
         out.append(f"<details><summary>文書の一覧（{len(listed)}件）</summary><ul>{items}</ul></details>")
     return out
 
@@ -818,12 +837,36 @@ def station_page(sv: StationView, as_of: dt.date) -> str:
     ]
     if not sv.councils:
         body.append('<p class="muted">協議会の記録がありません。</p>')
-    for i, view in enumerate(sv.councils, 1):
+    for i, view in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1):
         body += _council_section(view, sv, as_of, f"council-{i}")
+    body += _other_councils(sv.councils[MAX_COUNCIL_SECTIONS:], as_of)
     body += _opinions_section(sv, as_of)
     body += _findings_section(sv)
     body += _documents_section(sv)
     return _page(f"{sv.name} 連絡協議会の概要（{_date(as_of)}現在）", body)
+
+
+def _other_councils(views: list[CouncilView], as_of: dt.date) -> list[str]:
+    """Past MAX_COUNCIL_SECTIONS councils a page of charts is no longer an overview (nor loads in a browser):
+    one line each."""
+    if not views:
+        return []
+    fy = fiscal_year(as_of)
+    out = [
+        f'<h3 data-key="councils-listed">ほかの協議会（{len(views)}件）</h3>'
+        f'<p class="sub">協議会が{MAX_COUNCIL_SECTIONS}を超えるため、{MAX_COUNCIL_SECTIONS + 1}番目からは図を省き、'
+        "1協議会1行で示します。</p>",
+        '<table class="councils"><tr><th>協議会</th><th class="n">在任委員</th><th>今年度の定例会議</th></tr>',
+    ]
+    for v in views:
+        this = next((y for y in v.years if y.fy == fy), None)
+        held = "あり" if this is not None and this.regular else "まだなし"
+        out.append(
+            f"<tr><td>{esc(v.council.name or v.council.id or '協議会')}</td>"
+            f'<td class="n">{len(v.serving)}</td><td>{held}</td></tr>'
+        )
+    out.append("</table>")
+    return out
 
 
 def _card(label: str, value: int, key: str, unit: str = "件") -> str:
@@ -840,9 +883,37 @@ def _status_class(status: str) -> str:
 @dataclass
 class IndexRow:
     wr: WorkbookRun
-    view: StationView | None
+    view: StationSummary | None
     counts: Counter
     blocked: int
+
+
+INDEX_SQUARES = (WIDTH - 170 - 200) // (14 + 4)  # councils a station's line of the index chart has room for
+
+
+def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
+    """The index page's figures of one station (see StationSummary)."""
+    fy = fiscal_year(as_of)
+    regular, extra = _this_fy_meetings(sv.book.meetings, as_of)
+    squares = []
+    for c in sv.councils[:INDEX_SQUARES]:
+        this = next((y_ for y_ in c.years if y_.fy == fy), None)
+        if any(y_.state == "missing" for y_ in c.years):
+            cls, word = "fy-missing", "過去に定例会議のない年度あり"
+        elif this is not None and this.regular:
+            cls, word = "term-now", "今年度の定例会議あり"
+        else:
+            cls, word = "fy-pending", "今年度まだ定例会議なし"
+        squares.append((cls, f"{c.council.name or '協議会'}：{word}"))
+    return StationSummary(
+        name=sv.name,
+        councils=len(sv.councils),
+        serving=sum(len(c.serving) for c in sv.councils),
+        regular=regular,
+        extra=extra,
+        pending=sum(1 for c in sv.councils if any(y.fy == fy and not y.regular for y in c.years)),
+        squares=tuple(squares),
+    )
 
 
 def index_page(report: RunReport, rows: list[IndexRow]) -> str:
@@ -863,15 +934,13 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
         errors, warnings = r.counts["error"], r.counts["warning"]
         total.update(errors=errors, warnings=warnings, blocked=r.blocked)
         if v is not None:
-            regular, extra = _this_fy_meetings(v.book.meetings, as_of)
-            serving = sum(len(c.serving) for c in v.councils)
-            pending = sum(1 for c in v.councils if any(y.fy == fiscal_year(as_of) and not y.regular for y in c.years))
-            total.update(councils=len(v.councils), serving=serving, regular=regular, extra=extra, pending=pending)
+            regular, extra, serving, pending = v.regular, v.extra, v.serving, v.pending
+            total.update(councils=v.councils, serving=serving, regular=regular, extra=extra, pending=pending)
             link = f'<a href="{_href(wr.folder or "")}/{_href(OVERVIEW)}">{esc(v.name)}</a>'
             lines.append(
                 f'<tr data-station="{esc(v.name)}" data-file="{esc(wr.result.file)}"><td class="nowrap">{link}</td>'
                 f"<td>{esc(wr.result.file)}</td><td>{badge}</td>"
-                f'<td class="n" data-key="councils">{len(v.councils)}</td>'
+                f'<td class="n" data-key="councils">{v.councils}</td>'
                 f'<td class="n" data-key="serving">{serving}</td>'
                 f'<td class="n"><span data-key="meetings-this-fy">{regular + extra}</span>'
                 f'<span class="muted">（{regular}・{extra}）</span></td>'
@@ -929,24 +998,16 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
     row_h, box = 22, 14
     height = 26 + len(stations) * row_h
     body = [svg.text(4, 14, "協議会ごとの定例会議（今年度）", "name")]
-    fy = fiscal_year(as_of)
     for i, r in enumerate(stations):
         v = r.view
         y = 26 + i * row_h
         body.append(svg.text(4, y + 12, svg.clip(v.name, 12), "name"))
-        x, room = 170, (WIDTH - 170 - 200) // (box + 4)
-        for c in v.councils[:room]:
-            this = next((y_ for y_ in c.years if y_.fy == fy), None)
-            if any(y_.state == "missing" for y_ in c.years):
-                cls, word = "fy-missing", "過去に定例会議のない年度あり"
-            elif this is not None and this.regular:
-                cls, word = "term-now", "今年度の定例会議あり"
-            else:
-                cls, word = "fy-pending", "今年度まだ定例会議なし"
-            body.append(svg.rect(x, y + 1, box, box, cls, f"{c.council.name or '協議会'}：{word}"))
+        x = 170
+        for cls, title in v.squares:
+            body.append(svg.rect(x, y + 1, box, box, cls, title))
             x += box + 4
-        if len(v.councils) > room:
-            body.append(svg.text(x + 2, y + 12, f"ほか{len(v.councils) - room}", "note"))
+        if v.councils > len(v.squares):
+            body.append(svg.text(x + 2, y + 12, f"ほか{v.councils - len(v.squares)}", "note"))
         blocked = f"　作成停止{r.blocked}" if r.blocked else ""
         body.append(
             svg.text(
@@ -965,18 +1026,22 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
 # --- entry point ----------------------------------------------------------------------
 
 
-def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> Path | None:
-    """<output>/<署>/概要.html of one readable station workbook (a reused workbook's page is current).
+def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> StationSummary | None:
+    """<output>/<署>/概要.html of one readable station workbook (a reused workbook's page is current), and
+    the station's line of the index page.
 
     Run in the worker that wrote the workbook's documents; raises OSError when the disk refuses it.
     """
     if not wr.result.has_book or not wr.folder:
         return None
     path = output_dir / wr.folder / OVERVIEW
+    if wr.cached and path.exists() and wr.summary is not None:
+        return wr.summary
+    view = station_view(wr, as_of)
     if not (wr.cached and path.exists()):
         # No fsync: the page is made again by every run that changes what it shows.
-        atomic_write(path, station_page(station_view(wr, as_of), as_of).encode("utf-8"), durable=False)
-    return path
+        atomic_write(path, station_page(view, as_of).encode("utf-8"), durable=False)
+    return station_summary(view, as_of)
 
 
 def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool = True) -> list[Path]:
@@ -990,10 +1055,11 @@ def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool =
         blocked = sum(1 for d in wr.documents if d.status == "blocked")
         view = None
         if wr.result.has_book and wr.folder:
-            view = station_view(wr, as_of)
             path = output_dir / wr.folder / OVERVIEW
-            if station_pages or not path.exists():  # a page the workers did not write, or the clerk deleted
-                write_station_page(wr, as_of, output_dir)
+            if station_pages or not path.exists() or wr.summary is None:
+                # A page the workers did not write, or the clerk deleted: its model is needed here.
+                wr.summary = write_station_page(wr, as_of, output_dir)
+            view = wr.summary
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))
     rows.sort(key=lambda r: r.wr.folder is None and not r.wr.result.unreadable)  # the shared election list last
@@ -1003,4 +1069,4 @@ def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool =
     return written
 
 
-__all__ = ["INDEX", "OVERVIEW", "write_overview", "write_station_page"]
+__all__ = ["INDEX", "OVERVIEW", "station_summary", "write_overview", "write_station_page"]

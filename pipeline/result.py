@@ -50,6 +50,27 @@ class Result:
         return status_of(self.findings, self.unreadable)
 
 
+@dataclass(frozen=True)
+class StationSummary:
+    """What index.html shows of one station: made with its 概要.html, kept in the run record, so the index
+    of a prefecture is written without the stations' models."""
+
+    name: str
+    councils: int
+    serving: int
+    regular: int  # 定例 meetings held this 年度 up to the as-of date
+    extra: int  # 臨時 ones
+    pending: int  # councils without a 定例 meeting this 年度 yet
+    squares: tuple[tuple[str, str], ...]  # the first councils' (chart class, tooltip) for the index chart
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, d: dict) -> StationSummary:
+        return cls(**(d | {"squares": tuple(tuple(x) for x in d["squares"])}))
+
+
 def status_of(findings: list[Finding], unreadable: bool = False) -> str:
     """The JSON contract's workbook status."""
     if unreadable:

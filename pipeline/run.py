@@ -23,10 +23,11 @@ from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
-from .result import Options, Result, status_of
+from .result import Options, Result, StationSummary, status_of
 from .write import (
     ANNOTATED,
     MAX_FOLDER,
+    OVERVIEW,
     Manifest,
     Names,
     OutputBusy,
@@ -67,6 +68,7 @@ class WorkbookRun:
     extra_before: list[str] = field(default_factory=list)  # cross-workbook rule ids the record had
     run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
     write_failures: list[WriteFailure] = field(default_factory=list)
+    summary: StationSummary | None = None  # its line of index.html, made with its 概要.html
 
     @property
     def findings(self) -> list[Finding]:
@@ -189,7 +191,7 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
         raise RunFailed(write_error_message(getattr(e, "filename", None) or output_dir, e)) from None
     unchanged = report.same_as_last
     if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
-        from .overview import INDEX, OVERVIEW, write_overview
+        from .overview import INDEX, write_overview
 
         try:
             if unchanged and (output_dir / INDEX).exists():
@@ -213,6 +215,10 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
 
         report.pdf_note = export_pdfs(report, output_dir, started)
     return report
+
+
+def _page_present(output_dir: Path, wr: WorkbookRun, pages: dt.date | None) -> bool:
+    return pages is None or (output_dir / wr.folder / OVERVIEW).exists()
 
 
 def annotated_path(output_dir: Path, wr: WorkbookRun) -> Path:
@@ -260,7 +266,9 @@ def validate_and_write(
     for p in books:
         hit = cache.lookup(p, shas[p], env, functools.partial(_validate_again, options.validation(), election))
         if hit is not None:
-            runs[p] = WorkbookRun(hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra)
+            runs[p] = WorkbookRun(
+                hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra, summary=hit.summary
+            )
     fresh = [p for p in books if p not in runs]
     manifest = Manifest(output_dir)
     checked = None
@@ -300,6 +308,8 @@ def validate_and_write(
     report.workbooks.extend(ordered)
     # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
     # workbook's files live in its own folder, so the workers never write the same file.
+    # The station pages are written here too, except in a watch run (its index needs every workbook).
+    pages = options.as_of if annotate and options.only is None else None
     copies: dict[int, Path] = {}
     todo = []
     for wr in ordered:
@@ -307,14 +317,12 @@ def validate_and_write(
             continue
         if not wr.cached:
             todo.append(wr)
-        elif annotate and (path := annotated_path(output_dir, wr)).exists():
-            copies[id(wr)] = path  # the workbook is as the last run saw it: so is its copy
+        elif annotate and (path := annotated_path(output_dir, wr)).exists() and _page_present(output_dir, wr, pages):
+            copies[id(wr)] = path  # the workbook is as the last run saw it: so are its copy and page
         elif annotate:
-            todo.append(wr)  # the clerk deleted the copy: only it is made again
+            todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
     if not documents and not annotate:
         todo = []
-    # The station pages are written here too, except in a watch run (its index needs every workbook).
-    pages = options.as_of if annotate and options.only is None else None
     job = Finish(output_dir, options.strict, documents, annotate, pages)
     with _pool(len(todo), templates) as pool:
         if pool is None:
@@ -324,7 +332,8 @@ def validate_and_write(
         else:
             outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
         done = len(fresh)
-        for wr, (docs, failures, copy, problems, files, keys) in zip(todo, outcomes, strict=True):
+        for wr, (docs, failures, copy, problems, summary, files, keys) in zip(todo, outcomes, strict=True):
+            wr.summary = summary
             if documents and not wr.cached:
                 wr.documents, wr.write_failures = docs, failures
             if copy is not None:
@@ -345,7 +354,9 @@ def validate_and_write(
         manifest.save()  # else nothing was written, and the manifest on disk is already right
     for p, wr in runs.items():
         if not wr.cached and not wr.write_failures:
-            cache.keep(p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings})
+            cache.keep(
+                p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings}, wr.summary
+            )
     if options.only is not None:  # the record keeps the workbooks this run did not look at
         present |= {p.name for p in discover(input_dir)[0]}
     cache.save(present)
@@ -493,7 +504,7 @@ class Finish:
 
     def run(
         self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
-    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str]]:
+    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str], StationSummary | None]:
         docs, failures = wr.documents, wr.write_failures
         if self.documents and not wr.cached:
             docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
@@ -506,10 +517,10 @@ class Finish:
             from .overview import write_station_page
 
             try:
-                write_station_page(wr, self.pages, self.output_dir)
+                wr.summary = write_station_page(wr, self.pages, self.output_dir)
             except OSError as e:
                 problems.append(write_error_message(getattr(e, "filename", None) or self.output_dir, e))
-        return docs, failures, copy, problems
+        return docs, failures, copy, problems, wr.summary
 
 
 def _finish_job(job: tuple) -> tuple:

@@ -220,9 +220,15 @@ def test_nothing_changed_reads_no_model_pickle(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_mod.pickle, "load", lambda f: loads.append(f.name) or real(f))
     again = reports(inp, out, RunOptions(as_of=AS_OF))
     assert again.same_as_last and loads == []
-    _edit(inp)  # B changed: the index page needs the models of A and C, from their pickles
+    _edit(inp)  # B changed: only the election list's model is read (B is validated against it)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) >= 2
+    assert len(loads) == 1  # A and C stay on the index page from the record, without their models
+    (out / "A警察署" / "検証結果.xlsx").unlink()  # made again from the workbook and the recorded findings
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    assert len(loads) == 1 and (out / "A警察署" / "検証結果.xlsx").exists()
+    (out / "A警察署" / "概要.html").unlink()  # A's page is drawn from A's model
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    assert len(loads) == 2 and (out / "A警察署" / "概要.html").exists()
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated", "not a model"])
@@ -237,8 +243,8 @@ def test_a_damaged_model_pickle_is_rebuilt_from_the_workbook(tmp_path, damage):
             p.write_bytes(p.read_bytes()[:100])
         else:
             p.write_bytes(cache_mod.pickle.dumps({"not": "a book"}))
-    _edit(inp)  # the other stations' models are needed for the index page
-    (out / "A警察署" / "検証結果.xlsx").unlink()  # and A's copy must be made again from its model
+    _edit(inp)  # B is validated against the election list's model
+    (out / "A警察署" / "概要.html").unlink()  # and A's page must be drawn again from its model
     again = reports(inp, out, RunOptions(as_of=AS_OF))
     assert any(wr.cached for wr in again.workbooks)
     clean = tmp_path / "clean"
