@@ -105,6 +105,13 @@ class CachedResult(Result):
         return self._station
 
 
+def store_model(target: Path, result: Result) -> None:
+    """The workbook's model as a pickle (in the process that validated it: the parent need not pickle
+    hundreds of models one after another). No fsync: a pickle a power cut cut short fails to load, and the
+    workbook is validated again."""
+    atomic_write(target, pickle.dumps(result.book, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+
+
 def report_is_current(root: Path, json_path: Path, record_sha: str) -> bool:
     """Whether json_path is the report a full run wrote from this very record (a re-run with nothing changed
     then has nothing to write: its report would be the same, finding for finding)."""
@@ -163,6 +170,9 @@ class RunCache:
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
+    def model_path(self, sha: str, env: str) -> Path:
+        return self.dir / f"{sha[:16]}-{env[:16]}.pickle"
+
     def lookup(self, path: Path, sha: str, env: str, rebuild: Callable[[Path], Result]) -> Hit | None:
         """The record of a workbook whose inputs are as they were, or None. rebuild validates the workbook
         again, should its recorded model be unreadable when it is needed (picklable: it may go to a worker)."""
@@ -204,11 +214,10 @@ class RunCache:
         summary: StationSummary | None = None,
     ) -> None:
         """Record a workbook worked out in this run (the caller leaves out one whose writes failed)."""
-        name = f"{sha[:16]}-{env[:16]}.pickle"
-        target = self.dir / name
-        if not target.exists():
-            # No fsync: a pickle a power cut cut short fails to load, and the workbook is validated again.
-            atomic_write(target, pickle.dumps(result.book, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+        target = self.model_path(sha, env)
+        name = target.name
+        if not target.exists():  # the worker that validated it has usually written it already
+            store_model(target, result)
         stats = {}
         for d in documents:
             for rel in (d.path, d.new_path):

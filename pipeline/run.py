@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import forms
-from .cache import RunCache, file_sha, note_report, report_is_current
+from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
@@ -293,7 +293,8 @@ def validate_and_write(
             election.append(er)
             report.workbooks.append(WorkbookRun(er, cached=hit is not None))
         mapper = pool.map if pool else map
-        jobs = [(p, options.validation(), _shared_elections(election)) for p in fresh] if fresh else []
+        shared = _shared_elections(election) if fresh else []
+        jobs = [(p, options.validation(), shared, cache.model_path(shas[p], env)) for p in fresh]
         for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
             if progress:
                 progress(result.file, i + 1, steps)
@@ -488,8 +489,14 @@ def _elections_job(job: tuple) -> Result:
 def _validate_job(job: tuple) -> Result:
     from .validate import validate_workbook
 
-    path, options, shared = job
-    return validate_workbook(path, options, shared)
+    path, options, shared, *model = job
+    result = validate_workbook(path, options, shared)
+    if model and result.has_book:
+        try:
+            store_model(model[0], result)  # for the run record, should this run complete
+        except OSError:
+            pass  # the parent tries again when it records the workbook, and says why if it cannot
+    return result
 
 
 @dataclass(frozen=True)
