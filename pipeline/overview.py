@@ -20,12 +20,11 @@ from .model import Book, Council, Election, Meeting, Member, Opinion, add_years,
 from .plan import STATUS_LABEL
 from .result import StationSummary
 from .svg import esc
-from .write import ANNOTATED, OVERVIEW, atomic_write
+from .write import ANNOTATED, INDEX, OVERVIEW, atomic_write
 
 if TYPE_CHECKING:
     from .run import RunReport, WorkbookRun
 
-INDEX = "index.html"
 EXPIRY_DAYS = Ctx.expiry_days  # 第6-3: the window term-expiry looks ahead
 MEMBER_RANGE = (5, 15)  # 第6-1 おおむね10人程度, as member-count reads it
 LEADER_SHARE = 0.4  # 第3-2(2)イ おおむね半数程度, as community-leaders reads it

@@ -6,12 +6,10 @@ import contextlib
 import datetime as dt
 import functools
 import json
-import multiprocessing as mp
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +24,7 @@ from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, StationSummary, status_of
 from .write import (
     ANNOTATED,
+    INDEX,
     MAX_FOLDER,
     OVERVIEW,
     Manifest,
@@ -191,13 +190,13 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
         raise RunFailed(write_error_message(getattr(e, "filename", None) or output_dir, e)) from None
     unchanged = report.same_as_last
     if options.only is None:  # a watch run re-reads only some workbooks: the pages need them all
-        from .overview import INDEX, write_overview
-
         try:
             if unchanged and (output_dir / INDEX).exists():
                 report.overview = [output_dir / wr.folder / OVERVIEW for wr in report.stations if wr.folder]
                 report.overview.append(output_dir / INDEX)
             else:
+                from .overview import write_overview  # only when there is a page to write
+
                 report.overview = write_overview(report, output_dir, station_pages=False)  # done in phase 2
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
@@ -446,6 +445,9 @@ def _pool(jobs: int, templates: dict[str, FormTemplate] | None):
     if jobs < PARALLEL_MIN or cpus < 2 or templates is not None:
         return contextlib.nullcontext(None)
     # fork is cheapest (modules already imported) but unsafe with other threads running (watch).
+    import multiprocessing as mp  # here: a re-run with nothing to validate starts no process
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if "fork" in mp.get_all_start_methods() and threading.active_count() == 1 else "spawn"
     return ProcessPoolExecutor(
         max_workers=min(cpus, jobs, 4),

@@ -16,6 +16,7 @@ from pathlib import Path
 MANIFEST = ".manifest.json"
 ANNOTATED = "検証結果.xlsx"  # the annotated copy of a station workbook, in its output folder
 OVERVIEW = "概要.html"  # each station's overview page, beside its 検証結果.xlsx
+INDEX = "index.html"  # the prefecture's overview page, at the top of the output folder
 JOURNAL = ".manifest.journal"
 MAX_NAME = 120  # characters of one file name (SPEC section 4)
 MAX_NAME_BYTES = 255  # bytes of one name in UTF-8: the limit of Linux file systems

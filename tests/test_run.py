@@ -510,7 +510,7 @@ def test_spawn_pool_from_the_command_line(tmp_path):
     inp = _four_stations(tmp_path)
     code = (
         "import sys, multiprocessing as mp, pipeline.run as r;"
-        "r.mp.get_all_start_methods = lambda: ['spawn'];"
+        "mp.get_all_start_methods = lambda: ['spawn'];"
         "from pipeline.cli import main;"
         f"sys.exit(main(['reports', '--input', r'{inp}', '--output', r'{tmp_path / 'out'}', '--as-of', '{AS_OF}']))"
     )
