@@ -6,12 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from openpyxl.styles import PatternFill
-
 from . import xlsx_edit
 from .findings import RULES, Finding, Severity
 from .plan import STATUS_LABEL
-from .write import ANNOTATED, Manifest, atomic_write, sha256, write_error_message
 
 LIST_SHEET = "指摘一覧"
 STATUS_SHEET = "作成状況"
@@ -19,28 +16,13 @@ STATUS_SHEET = "作成状況"
 # in 検証結果.xlsx and drops it back as input, the next copy restores them and carries only its own marks.
 MARKS_SHEET = "_検証記録"
 OUR_SHEETS = (LIST_SHEET, STATUS_SHEET, MARKS_SHEET)
-FILLS = {
-    Severity.ERROR: PatternFill("solid", fgColor="FFC7CE"),
-    Severity.WARNING: PatternFill("solid", fgColor="FFEB9C"),
-    Severity.INFO: PatternFill("solid", fgColor="DDEBF7"),
-}
-FILL_RGB = {sev: fill.fgColor.rgb[-6:] for sev, fill in FILLS.items()}
+# Excel's own "Bad" and "Neutral" cell-style fills for errors and warnings, a light blue for information.
+FILL_RGB = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 LINK_RGB = "0563C1"
 AUTHOR = "検証"
 SEPARATOR = "\n―――\n"  # between a clerk's own comment and this run's findings
 LIST_HEADERS = ("重要度", "要綱の条項", "規則", "規則の名前", "シート", "セル", "内容")
-
-
-def text_cell(ws, row: int, col: int, value: object):
-    """Write a value as text into an openpyxl sheet: '=…', '+…', '-…', '@…' must never become a formula."""
-    cell = ws.cell(row, col)
-    if value is None:
-        return cell
-    cell.value = str(value) if not isinstance(value, (int, float)) else value
-    if isinstance(cell.value, str):
-        cell.data_type = "s"
-    return cell
 
 
 def _fill_record(styles: xlsx_edit.Styles, s: int) -> str:
@@ -193,47 +175,3 @@ def _status_sheet(
                 row += [(None, 0), (f"新しい版: {d.new_path.split('/', 1)[-1]}", 0)]
         rows.append(row)
     return xlsx_edit.NewSheet(STATUS_SHEET, rows, [14, 60, 18, 30, 80, 8], links)
-
-
-def write_annotated(report, output: Path) -> tuple[list[Path], list[str]]:
-    """One 検証結果.xlsx per readable station workbook (skipped when input and findings are unchanged).
-
-    Returns the files and, for a workbook that could be read but not copied, a Japanese reason.
-    """
-    manifest = Manifest(output)
-    written, failed = [], []
-    for wr in report.workbooks:
-        r = wr.result
-        if r.unreadable or r.book is None or not wr.folder:
-            continue
-        rel = f"{wr.folder}/{ANNOTATED}"
-        if wr.cached and (output / rel).exists():
-            written.append(output / rel)  # the workbook is as the last run saw it: so is its copy
-            continue
-        findings = json.dumps(
-            [[f.to_json() for f in wr.findings], [d.to_json() for d in wr.documents]], ensure_ascii=False
-        )
-        key = sha256(r.path.read_bytes() + findings.encode())
-        path = output / rel
-        if manifest.keys.get(rel) == key and path.exists():
-            written.append(path)
-            continue
-        try:
-            data = annotate_book(r.path, wr.findings, wr.documents if report.documents else None)
-        except Exception as e:  # an exotic feature the editor does not handle must not stop the run
-            failed.append(
-                f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
-            )
-            continue
-        try:
-            atomic_write(path, data)
-        except OSError as e:
-            failed.append(f"{r.file}: {write_error_message(path, e)}")
-            continue
-        manifest.keys[rel] = key
-        written.append(path)
-    try:
-        manifest.save()
-    except OSError as e:  # only a cache of what is unchanged: the next run rewrites the copies
-        failed.append(write_error_message(manifest.path, e))
-    return written, failed

@@ -12,11 +12,12 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
 
-from pipeline.annotate import ANNOTATED, LIST_SHEET, STATUS_SHEET
+from pipeline.annotate import LIST_SHEET, STATUS_SHEET
 from pipeline.cli import main
 from pipeline.template_xlsx import write_template
 from pipeline.validate import Options, validate_workbook
 from pipeline.watch import watch
+from pipeline.write import ANNOTATED
 from tests.builders import AS_OF, baseline, merge_council_ids, write_book
 
 AS_OF_S = AS_OF.isoformat()
@@ -121,22 +122,6 @@ def test_annotated_copy_given_back_as_input_carries_only_this_runs_marks(tmp_pat
     assert wb["委員"]["B3"].fill.fgColor.rgb.endswith("00B050")  # the clerk's own fill is kept
     assert wb["委員"]["L21"].fill.fgColor.rgb.endswith("DDEBF7")  # this run's mark
     assert wb.sheetnames.count(LIST_SHEET) == 1 and len(list(wb[LIST_SHEET].iter_rows(min_row=2))) == 1
-
-
-def test_formula_looking_text_is_written_as_text(tmp_path):
-    from openpyxl import Workbook
-
-    from pipeline.annotate import text_cell
-
-    wb = Workbook()
-    ws = wb.active
-    for i, v in enumerate(["=1+1", "+81", "-x", "@SUM(A1)"], start=1):
-        text_cell(ws, i, 1, v)
-    path = tmp_path / "t.xlsx"
-    wb.save(path)
-    back = load_workbook(path)
-    assert [c.value for c in back.active["A"]] == ["=1+1", "+81", "-x", "@SUM(A1)"]
-    assert all(c.data_type == "s" for c in back.active["A"])
 
 
 def test_template_has_every_sheet_header_and_drop_down(tmp_path):
