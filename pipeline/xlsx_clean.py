@@ -9,19 +9,15 @@ from pathlib import Path
 
 from lxml import etree
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+from .xlsx_edit import CT_NS, CT_SST, REL, REL_COMMENTS, REL_SST, REL_STYLES, REL_WORKSHEET
+from .xlsx_edit import NS as MAIN_NS
+from .xlsx_edit import PKG_NS as REL_NS
+from .xlsx_edit import R_NS as DOC_REL_NS
 
-OFFICE_DOCUMENT = DOC_REL_NS + "/officeDocument"
-WORKSHEET = DOC_REL_NS + "/worksheet"
-STYLES = DOC_REL_NS + "/styles"
-SHARED_STRINGS = DOC_REL_NS + "/sharedStrings"
-COMMENTS = DOC_REL_NS + "/comments"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+OFFICE_DOCUMENT = REL + "officeDocument"
+WORKSHEET, STYLES, SHARED_STRINGS, COMMENTS = REL_WORKSHEET, REL_STYLES, REL_SST, REL_COMMENTS
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
-SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 # The Open XML SDK validates CT_Font (styles) and CT_RPrElt (rich-text runs) as these sequences.
 FONT_ORDER = "b i strike condense extend outline shadow u vertAlign sz color name family charset scheme".split()
@@ -73,7 +69,7 @@ def clean_xlsx(source: bytes | Path) -> bytes:
             types = _parse(parts["[Content_Types].xml"])
             override = etree.SubElement(types, f"{{{CT_NS}}}Override")
             override.set("PartName", "/" + sst_name)
-            override.set("ContentType", SHARED_STRINGS_TYPE)
+            override.set("ContentType", CT_SST)
             changed["[Content_Types].xml"] = _serialize(types)
 
     out = io.BytesIO()
