@@ -171,9 +171,14 @@ def print_report(report: RunReport, documents: bool) -> None:
         if wr.cached:
             summary += "（前回の実行から変わっていないため、検証と文書作成を省略し、前回の結果を表示）"
         print(f"{head}  {summary}")
-        for f in wr.findings:
+        for f in wr.findings[:FINDINGS_AT_MOST]:  # errors first: the list is sorted by severity
             where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
             print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
+        if len(wr.findings) > FINDINGS_AT_MOST:
+            print(
+                f"  ほか{len(wr.findings) - FINDINGS_AT_MOST}件（すべての指摘は 検証結果.xlsx の「指摘一覧」と "
+                "検証結果.json にあります）"
+            )
     if documents:
         print("\n文書の作成状況（署ごと）")
         statuses = list(STATUS_LABEL)
@@ -189,6 +194,7 @@ def print_report(report: RunReport, documents: bool) -> None:
 
 
 SHOW_AT_MOST = 20
+FINDINGS_AT_MOST = 100  # per workbook on screen: thousands of lines would scroll the summary away
 
 
 def _blocked_line(d) -> str:

@@ -834,6 +834,13 @@ def station_page(sv: StationView, as_of: dt.date) -> str:
         "</div>",
         '<h2 id="councils">協議会</h2>',
     ]
+    if len(sv.councils) > MAX_COUNCIL_SECTIONS:
+        body.append(
+            f'<p class="sub" data-key="councils-drawn">協議会が{len(sv.councils)}あるため、図は先頭の'
+            f'{MAX_COUNCIL_SECTIONS}協議会だけに示し、残りは<a href="#other-councils">1協議会1行の表</a>'
+            f"にまとめています。指摘は条項ごとに{MAX_FINDING_ROWS}件まで示します"
+            f"（すべての指摘は {esc(ANNOTATED)} の「指摘一覧」にあります）。</p>"
+        )
     if not sv.councils:
         body.append('<p class="muted">協議会の記録がありません。</p>')
     for i, view in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1):
@@ -852,7 +859,7 @@ def _other_councils(views: list[CouncilView], as_of: dt.date) -> list[str]:
         return []
     fy = fiscal_year(as_of)
     out = [
-        f'<h3 data-key="councils-listed">ほかの協議会（{len(views)}件）</h3>'
+        f'<h3 id="other-councils" data-key="councils-listed">ほかの協議会（{len(views)}件）</h3>'
         f'<p class="sub">協議会が{MAX_COUNCIL_SECTIONS}を超えるため、{MAX_COUNCIL_SECTIONS + 1}番目からは図を省き、'
         "1協議会1行で示します。</p>",
         '<table class="councils"><tr><th>協議会</th><th class="n">在任委員</th><th>今年度の定例会議</th></tr>',

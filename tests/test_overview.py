@@ -516,3 +516,33 @@ def test_odd_pages_in_browser(odd: Run, tmp_path: Path):
     assert_shown(busy)
     page = Page(busy.dom)
     assert NEW_REQUEST in page.all_text and page.tags["script"] == 0
+
+
+def test_a_large_station_page_stays_an_overview_and_says_where_the_rest_is(tmp_path, monkeypatch, capsys):
+    """Past the limits the page draws the first councils, lists the others a line each, shows the first
+    findings of each article, and says so at the top; the screen shows the first findings of a workbook."""
+    import pipeline.cli as cli_mod
+    import pipeline.overview as overview_mod
+    from pipeline.cli import main
+
+    monkeypatch.setattr(overview_mod, "MAX_COUNCIL_SECTIONS", 1)
+    monkeypatch.setattr(overview_mod, "MAX_FINDING_ROWS", 1)
+    monkeypatch.setattr(cli_mod, "FINDINGS_AT_MOST", 1)
+    out = tmp_path / "out"
+    main(["check", "--input", str(SAMPLES), "--output", str(out), "--as-of", "2026-11-27"])
+    data = json.loads((out / "検証結果.json").read_text("utf-8"))
+    entry = next(w for w in data["workbooks"] if w["station"] == "仙台中央警察署")
+    page = (out / "仙台中央警察署" / OVERVIEW).read_text("utf-8")
+    councils = page.count('data-key="councils-drawn"')
+    assert councils == 1 and page.index('data-key="councils-drawn"') < page.index("council-1")
+    sections = page.count('id="council-')
+    assert sections == 1
+    listed = re.search(r"ほかの協議会（(\d+)件）", page)
+    total = int(re.search(r'data-key="councils">(\d+)<', page)[1])
+    assert listed and int(listed[1]) == total - 1
+    by_article = Counter(f["article"] or "—" for f in entry["findings"])
+    more = [n - 1 for n in by_article.values() if n > 1]
+    assert more  # the samples have an article with two findings or more
+    assert sorted(int(m) for m in re.findall(r"ほか(\d+)件：すべての指摘は", page)) == sorted(more)
+    screen = capsys.readouterr().out
+    assert f"ほか{len(entry['findings']) - 1}件（すべての指摘は" in screen
