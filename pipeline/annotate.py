@@ -22,6 +22,8 @@ RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 LINK_RGB = "0563C1"
 AUTHOR = "検証"
 SEPARATOR = "\n―――\n"  # between a clerk's own comment and this run's findings
+# The cell's fill and comment before it was marked, then the mark's colour and the comment text this run added.
+MARKS_HEADERS = ("シート", "セル", "元の塗りつぶし", "元のコメント", "付けた塗りつぶし", "付けたコメント")
 LIST_HEADERS = ("重要度", "要綱の条項", "規則", "規則の名前", "シート", "セル", "内容")
 
 
@@ -50,25 +52,45 @@ def _fill_from_record(styles: xlsx_edit.Styles, text: str | None) -> int:
     return 0
 
 
+def _still_our_mark(styles: xlsx_edit.Styles, s: int, rgb: str | None) -> bool:
+    """Whether cell format s still has the fill an earlier run marked it with (rgb, or for a record that did
+    not keep it, any of the mark colours): a fill the clerk changed since is the clerk's."""
+    try:
+        fill = xlsx_edit.parse(styles.fill_xml(s))
+    except (xlsx_edit.etree.XMLSyntaxError, ValueError):
+        return False
+    pattern = fill.find(xlsx_edit.q("patternFill"))
+    fg = pattern.find(xlsx_edit.q("fgColor")) if pattern is not None else None
+    if pattern is None or pattern.get("patternType") != "solid" or fg is None:
+        return False
+    colour = (fg.get("rgb") or "").upper()
+    ours = [rgb.upper()] if rgb else list(FILL_RGB.values())
+    return colour in {f"FF{c}" for c in ours}
+
+
 def _restore_earlier_marks(book: xlsx_edit.Book) -> None:
-    """An earlier 検証結果.xlsx given back as input: put back each marked cell's own fill and comment."""
+    """An earlier 検証結果.xlsx given back as input: put back each marked cell's own fill and comment, unless
+    the clerk has changed the fill or the comment since (their change is kept)."""
     if MARKS_SHEET in book.sheet_names and book.sheet(MARKS_SHEET).kind == "worksheet":
-        records = [(r + [None] * 4)[:4] for r in book.cell_texts(MARKS_SHEET)[1:]]
+        # Copies from before the last two columns leave them empty (None): see _still_our_mark, restore.
+        records = [(r + [None] * len(MARKS_HEADERS))[: len(MARKS_HEADERS)] for r in book.cell_texts(MARKS_SHEET)[1:]]
         by_sheet: dict[str, list] = {}
-        for sheet, addr, fill, comment in records:
+        for sheet, addr, *rest in records:
             ref = book.sheet(sheet) if sheet else None
             if ref is not None and ref.kind == "worksheet" and sheet not in OUR_SHEETS and addr:
-                by_sheet.setdefault(sheet, []).append((addr, fill, comment))
+                by_sheet.setdefault(sheet, []).append((addr, *rest))
         for sheet, marks in by_sheet.items():
             ws = book.worksheet(sheet)
-            by_anchor = {ws.anchor(addr): (fill, comment) for addr, fill, comment in marks}
+            by_anchor = {ws.anchor(addr): rest for addr, *rest in marks}
             for chunk in ws.in_chunks(list(by_anchor)):
                 for anchor in chunk:
-                    fill, comment = by_anchor[anchor]
+                    fill, comment, marked_rgb, ours = by_anchor[anchor]
                     c = ws.cell(anchor)
-                    fill_id = _fill_from_record(book.styles, fill)
-                    xlsx_edit.set_cell_style(c, book.styles.with_fill(xlsx_edit.cell_style(c), fill_id))
-                    book.comments(sheet).restore(anchor, comment, SEPARATOR)
+                    s = xlsx_edit.cell_style(c)
+                    if _still_our_mark(book.styles, s, marked_rgb):
+                        fill_id = _fill_from_record(book.styles, fill)
+                        xlsx_edit.set_cell_style(c, book.styles.with_fill(s, fill_id))
+                    book.comments(sheet).restore(anchor, comment, SEPARATOR, ours)
     for name in OUR_SHEETS:
         book.remove_sheet(name)
 
@@ -109,10 +131,11 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
                 s = xlsx_edit.cell_style(c)
                 if s not in fill_records:
                     fill_records[s] = _fill_record(styles, s)
-                marks.append((sheet, addr, fill_records[s], comments.text(addr)))
                 worst = min(cell_fs, key=lambda f: RANK[f.severity])
-                xlsx_edit.set_cell_style(c, styles.with_fill(s, styles.solid_fill(FILL_RGB[worst.severity])))
+                rgb = FILL_RGB[worst.severity]
+                xlsx_edit.set_cell_style(c, styles.with_fill(s, styles.solid_fill(rgb)))
                 body = "\n".join(f"【{f.severity.label}】{f.article}（{f.rule}）\n{f.message}" for f in cell_fs)
+                marks.append((sheet, addr, fill_records[s], comments.text(addr), rgb, body))
                 comments.add(addr, body, AUTHOR, 320, min(60 + 70 * len(cell_fs), 400), SEPARATOR)
     bold = styles.with_font(0, bold=True)
     link = styles.with_font(0, color=LINK_RGB, underline=True)
@@ -137,7 +160,7 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
     book.add_sheet(xlsx_edit.NewSheet(LIST_SHEET, rows, [8, 16, 20, 22, 10, 8, 100], links, selected=True), 0)
     if documents is not None:
         book.add_sheet(_status_sheet(documents, findings, sheet_names, bold, link, severity_style), 1)
-    record = [[(h, 0) for h in ("シート", "セル", "元の塗りつぶし", "元のコメント")]]
+    record = [[(h, 0) for h in MARKS_HEADERS]]
     record += [[(v, 0) for v in m] for m in marks]
     book.add_sheet(xlsx_edit.NewSheet(MARKS_SHEET, record, freeze_header=False, state="veryHidden"), len(book.sheets))
     book.select_first_sheet()

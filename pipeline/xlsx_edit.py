@@ -641,6 +641,29 @@ def _inner(el: etree._Element) -> bytes:
     return data[data.index(b">") + 1 : data.rindex(b"</")]
 
 
+def _cut_text(body: etree._Element, start: int, end: int) -> None:
+    """Delete characters start..end of a comment's plain text (as shared_text reads it), run by run: the
+    formatting of what is left is kept, and a run left empty is dropped."""
+    pos = 0
+    for t in list(body.iter(q("t"))):
+        parent = t.getparent()
+        if parent is not None and parent.tag == q("rPh"):
+            continue
+        plain = unxstring(t.text or "")
+        a, b = max(start - pos, 0), min(end - pos, len(plain))
+        pos += len(plain)
+        if a >= b:
+            continue
+        rest = plain[:a] + plain[b:]
+        if rest:
+            t.text = xstring(rest)
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        elif parent is not None and parent.tag == q("r"):
+            body.remove(parent)
+        else:
+            t.text = ""
+
+
 VML_HEAD = (
     '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
     'xmlns:x="urn:schemas-microsoft-com:office:excel">\n'
@@ -721,13 +744,40 @@ class Comments:
         self.by_ref[ref] = c
         self.new_shapes.append(_note_shape(ref, width, height))
 
-    def restore(self, ref: str, original: str | None, separator: str) -> None:
-        """Take this tool's text off a comment: the clerk's comment as it was, or none."""
+    def restore(self, ref: str, original: str | None, separator: str, ours: str | None = None) -> None:
+        """Take this tool's text off a comment, keeping whatever else the clerk wrote.
+
+        ours is the text an earlier run added (after separator when the cell had the clerk's comment): when
+        the comment still holds it, just that part is cut out; when the clerk removed or rewrote it, the
+        comment stays as the clerk left it. A comment left empty is removed. Without ours (a copy from an
+        older version that did not record it) the comment goes back to the recorded original.
+        """
         c = self.by_ref.get(ref)
         if c is None:
             return
+        body = c.find(q("text"))
+        if ours is not None:
+            if body is None:
+                return
+            text = shared_text(body)
+            parts = [separator + ours, ours] if original else [ours]
+            start = next((text.find(p) for p in parts if p and p in text), -1)
+            if start < 0:
+                return  # the clerk removed or rewrote this tool's text: theirs now
+            part = next(p for p in parts if p and text.find(p) == start)
+            end = start + len(part)
+            if start == 0:  # the clerk's lines after ours lose the line break that followed ours
+                while end < len(text) and text[end] == "\n":
+                    end += 1
+            if end == len(text):
+                while start > 0 and text[start - 1] == "\n":
+                    start -= 1
+            if not text[:start].strip() and not text[end:].strip():
+                self._remove(ref)
+            else:
+                _cut_text(body, start, end)
+            return
         if original:
-            body = c.find(q("text"))
             runs = body.findall(q("r"))
             cut = next((i for i, r in enumerate(runs) if shared_text(r).startswith(separator)), None)
             if cut is not None and shared_text(body) != original:
@@ -739,8 +789,14 @@ class Comments:
                 t.text = xstring(original)
                 t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
             return
+        self._remove(ref)
+
+    def _remove(self, ref: str) -> None:
+        """The comment on ref and its VML note shape."""
+        c = self.by_ref.pop(ref, None)
+        if c is None:
+            return
         self.list.remove(c)
-        del self.by_ref[ref]
         if self.vml is not None:
             r, col = split_addr(ref)
             row_tag, col_tag = f"<x:Row>{r - 1}</x:Row>".encode(), f"<x:Column>{col - 1}</x:Column>".encode()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
 from openpyxl.writer.theme import theme_xml
 
 import pipeline.xlsx_edit as xlsx_edit
@@ -349,6 +351,62 @@ def test_earlier_copy_given_back_loses_its_marks(tmp_path):
         assert not [n for n in z.namelist() if n.startswith("xl/comments") and n != "xl/comments1.xml"]
 
 
+MEMO = "担当メモ：R3年度から開催予定"
+
+
+@pytest.mark.parametrize(
+    "edit", ["unchanged", "recoloured", "memo appended", "memo above", "comment deleted", "our text replaced"]
+)
+def test_clerks_changes_to_a_marked_cell_survive_the_round_trip(tmp_path, edit):
+    """B2 had the clerk's own comment before it was marked, C2 had none; the clerk edits both in the copy."""
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    findings = [finding("委員", "B2", "公職です"), finding("委員", "C2", "日付です", Severity.WARNING)]
+    first = annotate_to(tmp_path, src, findings, name="1.xlsx")
+    wb = load_workbook(first)
+    for addr in ("B2", "C2"):
+        cell = wb["委員"][addr]
+        text = cell.comment.text
+        if edit == "recoloured":
+            cell.fill = PatternFill("solid", fgColor="FFB4C6E7")
+        elif edit == "memo appended":
+            cell.comment = Comment(f"{text}\n{MEMO}", "事務担当")
+        elif edit == "memo above":
+            cell.comment = Comment(f"{MEMO}\n{text}", "事務担当")
+        elif edit == "comment deleted":
+            cell.comment = None
+        elif edit == "our text replaced":
+            cell.comment = Comment(MEMO, "事務担当")
+    wb.save(first)
+    members = load_workbook(annotate_to(tmp_path, first, [], name="2.xlsx"))["委員"]
+    b2, c2 = members["B2"], members["C2"]
+    expected = {
+        "unchanged": ("確認済み", None),
+        "recoloured": ("確認済み", None),
+        "memo appended": (f"確認済み\n{MEMO}", MEMO),
+        "memo above": (f"{MEMO}\n確認済み", MEMO),
+        "comment deleted": (None, None),
+        "our text replaced": (MEMO, MEMO),
+    }[edit]
+    assert (b2.comment and b2.comment.text, c2.comment and c2.comment.text) == expected
+    for cell in (b2, c2):
+        if edit == "recoloured":
+            assert cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == "FFB4C6E7"  # the clerk's colour
+        else:
+            assert cell.fill.fill_type is None
+    assert c2.number_format == "yyyy/m/d"
+
+
+def test_our_text_is_cut_out_of_a_comment_keeping_the_clerks_runs(tmp_path):
+    """Given back untouched (no openpyxl in between): the clerk's formatted run is kept as it was."""
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    first = annotate_to(tmp_path, src, [finding("委員", "B2", "公職です")], name="1.xlsx")
+    second = annotate_to(tmp_path, first, [], name="2.xlsx")
+    with zipfile.ZipFile(second) as z:
+        comments = z.read("xl/comments1.xml").decode()
+    assert "公職です" not in comments and "―――" not in comments
+    assert '<rFont val="MS P ゴシック"/>' in comments and ">確認済み</t>" in comments
+
+
 def test_copy_from_the_openpyxl_version_given_back_loses_its_marks(tmp_path):
     """Earlier copies recorded only the fill's type and colour (JSON) and the comment's text."""
     src = clean_book(tmp_path / "in" / "b.xlsx")
@@ -356,6 +414,7 @@ def test_copy_from_the_openpyxl_version_given_back_loses_its_marks(tmp_path):
     wb = load_workbook(first)
     for row in wb[MARKS_SHEET].iter_rows(min_row=2):
         row[2].value = json.dumps({"type": None, "fg": None})
+    wb[MARKS_SHEET].delete_cols(5, 2)  # nor the mark's colour and the comment text it added
     wb.save(first)
     members = load_workbook(annotate_to(tmp_path, first, [], name="2.xlsx"))["委員"]
     assert members["B2"].comment.text == "確認済み" and members["C2"].comment is None
