@@ -25,6 +25,10 @@ SEPARATOR = "\n―――\n"  # between a clerk's own comment and this run's find
 # The cell's fill and comment before it was marked, then the mark's colour and the comment text this run added.
 MARKS_HEADERS = ("シート", "セル", "元の塗りつぶし", "元のコメント", "付けた塗りつぶし", "付けたコメント")
 LIST_HEADERS = ("重要度", "要綱の条項", "規則", "規則の名前", "シート", "セル", "内容")
+# Column widths in characters: 規則の名前 and 内容 (ファイル and 内容 of 作成状況) wrap, and the sheets are
+# printed one A4 landscape page wide.
+LIST_WIDTHS = [8, 14, 18, 22, 10, 8, 60]
+STATUS_WIDTHS = [14, 50, 14, 26, 60, 8]
 
 
 def _fill_record(styles: xlsx_edit.Styles, s: int) -> str:
@@ -138,8 +142,13 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
                 marks.append((sheet, addr, fill_records[s], comments.text(addr), rgb, body))
                 comments.add(addr, body, AUTHOR, 320, min(60 + 70 * len(cell_fs), 400), SEPARATOR)
     bold = styles.with_font(0, bold=True)
-    link = styles.with_font(0, color=LINK_RGB, underline=True)
-    severity_style = {sev: styles.with_fill(0, styles.solid_fill(rgb)) for sev, rgb in FILL_RGB.items()}
+    # The rows of the two lists are set at the top of their cells: a long message wraps onto more lines.
+    link = styles.with_alignment(styles.with_font(0, color=LINK_RGB, underline=True), wrap=False)
+    severity_style = {
+        sev: styles.with_alignment(styles.with_fill(0, styles.solid_fill(rgb)), wrap=False)
+        for sev, rgb in FILL_RGB.items()
+    }
+    top, wrap = styles.with_alignment(0, wrap=False), styles.with_alignment(0, wrap=True)
     rows: list[list[tuple[str | None, int]]] = [[(h, bold) for h in LIST_HEADERS]]
     links = []
     for r, f in enumerate(findings, start=2):
@@ -147,30 +156,44 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
         rows.append(
             [
                 (f.severity.label, severity_style[f.severity]),
-                (f.article, 0),
-                (f.rule, 0),
-                (RULES[f.rule].title if f.rule in RULES else "", 0),
-                (f.sheet, 0),
-                (f.cell or (f"{f.row}行" if f.row else ""), link if linked else 0),
-                (f.message, 0),
+                (f.article, top),
+                (f.rule, top),
+                (RULES[f.rule].title if f.rule in RULES else "", wrap),
+                (f.sheet, top),
+                (f.cell or (f"{f.row}行" if f.row else ""), link if linked else top),
+                (f.message, wrap),
             ]
         )
         if linked:
             links.append((f"F{r}", _location(f.sheet, f.cell), f.cell))
-    book.add_sheet(xlsx_edit.NewSheet(LIST_SHEET, rows, [8, 16, 20, 22, 10, 8, 100], links, selected=True), 0)
+    if not findings:  # a printed page that is not just a header
+        rows.append([("指摘はありません。", 0)])
+    book.add_sheet(
+        xlsx_edit.NewSheet(LIST_SHEET, rows, LIST_WIDTHS, links, selected=True, printable=True, wrapped=(4, 7)), 0
+    )
     if documents is not None:
-        book.add_sheet(_status_sheet(documents, findings, sheet_names, bold, link, severity_style), 1)
+        book.add_sheet(_status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap), 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]
     record += [[(v, 0) for v in m] for m in marks]
     book.add_sheet(xlsx_edit.NewSheet(MARKS_SHEET, record, freeze_header=False, state="veryHidden"), len(book.sheets))
     book.select_first_sheet()
     book.renumber_local_names()
+    for name in (LIST_SHEET, STATUS_SHEET):
+        if name in book.sheet_names:
+            book.set_print_titles(name)
     book.drop_app_sheet_lists()
     return book.save()
 
 
 def _status_sheet(
-    documents: list, findings: list[Finding], sheet_names: list[str], bold: int, link: int, severity_style: dict
+    documents: list,
+    findings: list[Finding],
+    sheet_names: list[str],
+    bold: int,
+    link: int,
+    severity_style: dict,
+    top: int,
+    wrap: int,
 ) -> xlsx_edit.NewSheet:
     """作成状況: every document, its status, and for a stopped one the rule, the message and the cell."""
     rows: list[list[tuple[str | None, int]]] = [
@@ -179,22 +202,22 @@ def _status_sheet(
     links = []
     by_cell = {f"{f.sheet}!{f.cell}": f for f in findings if f.cell}
     for r, d in enumerate(documents, start=2):
-        row: list[tuple[str | None, int]] = [(d.form, 0), (d.path.split("/", 1)[-1], 0)]
+        row: list[tuple[str | None, int]] = [(d.form, top), (d.path.split("/", 1)[-1], wrap)]
         status = STATUS_LABEL.get(d.status, d.status)
         if d.status == "blocked":
             row.append((status, severity_style[Severity.ERROR]))
             first = next((by_cell[c] for c in d.blocked_at or [] if c in by_cell), None)
             rules = [f"{rule}（{RULES[rule].title}）" if rule in RULES else rule for rule in d.blocked_by or []]
-            row.append(("、".join(rules), 0))
-            row.append((first.message if first else "、".join(d.blocked_at or []), 0))
+            row.append(("、".join(rules), wrap))
+            row.append((first.message if first else "、".join(d.blocked_at or []), wrap))
             if first is not None:
                 linked = first.sheet in sheet_names
-                row.append((first.cell, link if linked else 0))
+                row.append((first.cell, link if linked else top))
                 if linked:
                     links.append((f"F{r}", _location(first.sheet, first.cell), first.cell))
         else:
-            row.append((status, 0))
+            row.append((status, top))
             if d.status == "kept-edited" and d.new_path:
-                row += [(None, 0), (f"新しい版: {d.new_path.split('/', 1)[-1]}", 0)]
+                row += [(None, top), (f"新しい版: {d.new_path.split('/', 1)[-1]}", wrap)]
         rows.append(row)
-    return xlsx_edit.NewSheet(STATUS_SHEET, rows, [14, 60, 18, 30, 80, 8], links)
+    return xlsx_edit.NewSheet(STATUS_SHEET, rows, STATUS_WIDTHS, links, printable=True, wrapped=(2, 4, 5))

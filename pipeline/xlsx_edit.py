@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -293,6 +295,21 @@ class Styles:
             xf = deepcopy(self._xf(s))
             xf.set("fontId", str(self._append(self.fonts, font)))
             xf.set("applyFont", "1")
+            self._clones[key] = self._append(self.cellxfs, xf)
+        return self._clones[key]
+
+    def with_alignment(self, s: int, *, wrap: bool) -> int:
+        """Cell format s set at the top of the cell, its text wrapped if wrap (a row of a printed list)."""
+        key = ("alignment", s, wrap)
+        if key not in self._clones:
+            xf = deepcopy(self._xf(s))
+            for old in xf.findall(q("alignment")):
+                xf.remove(old)
+            alignment = etree.Element(q("alignment"), vertical="top")
+            if wrap:
+                alignment.set("wrapText", "1")
+            xf.insert(0, alignment)  # CT_Xf: alignment, protection, extLst
+            xf.set("applyAlignment", "1")
             self._clones[key] = self._append(self.cellxfs, xf)
         return self._clones[key]
 
@@ -867,6 +884,20 @@ def _note_shape(ref: str, width: int, height: int) -> bytes:
     ).encode()
 
 
+LINE_HEIGHT = 18  # points: a line of 11-point Yu Gothic, MS P Gothic or Calibri with some room
+
+
+def _wrapped_lines(text: str, width: float) -> int:
+    """How many lines text takes in a wrapping column width characters wide (a full-width character
+    counts as two, as in Excel's column width; a little room is left for the cell's padding)."""
+    room = max(width - 1, 1)
+    lines = 0
+    for line in text.split("\n"):
+        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        lines += max(math.ceil(used / room), 1)
+    return lines
+
+
 @dataclass
 class SheetRef:
     name: str
@@ -886,6 +917,12 @@ class NewSheet:
     freeze_header: bool = True
     selected: bool = False
     state: str | None = None
+    # Printed on A4 landscape, one page wide, gridlines, the header row on every page (Book.set_print_titles)
+    # and a footer with the sheet's name and the page number.
+    printable: bool = False
+    # Columns (1-based) whose cells wrap: each row is given the height its longest wrapped text needs, as
+    # LibreOffice and Excel do not grow a row on opening.
+    wrapped: tuple[int, ...] = ()
 
 
 class Book:
@@ -1083,6 +1120,8 @@ class Book:
 
     def _sheet_xml(self, sheet: NewSheet) -> bytes:
         out = [f'<worksheet xmlns="{NS}" xmlns:r="{R_NS}">']
+        if sheet.printable:
+            out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
         ncols = max((len(r) for r in sheet.rows), default=1)
         out.append(f'<dimension ref="A1:{col_letters(max(ncols, 1))}{max(len(sheet.rows), 1)}"/>')
         sel = ' tabSelected="1"' if sheet.selected else ""
@@ -1103,7 +1142,16 @@ class Book:
             out.append("</cols>")
         out.append("<sheetData>")
         for r, row in enumerate(sheet.rows, 1):
-            out.append(f'<row r="{r}">')
+            lines = max(
+                (
+                    _wrapped_lines(text, sheet.widths[c - 1])
+                    for c, (text, _) in enumerate(row, 1)
+                    if c in sheet.wrapped and text and c <= len(sheet.widths)
+                ),
+                default=1,
+            )
+            height = f' ht="{LINE_HEIGHT * lines:g}" customHeight="1"' if lines > 1 else ""
+            out.append(f'<row r="{r}"{height}>')
             for c, (text, s) in enumerate(row, 1):
                 style = f' s="{s}"' if s else ""
                 if text is None or text == "":
@@ -1120,7 +1168,13 @@ class Book:
                 for c, loc, d in sheet.links
             )
             out.append("</hyperlinks>")
-        out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
+        if sheet.printable:
+            out.append('<printOptions gridLines="1"/>')
+            out.append('<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>')
+            out.append('<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>')
+            out.append("<headerFooter><oddFooter>&amp;L&amp;A&amp;R&amp;P / &amp;N</oddFooter></headerFooter>")
+        else:
+            out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>')
         out.append("</worksheet>")
         return DECL + "".join(out).encode("utf-8")
 
@@ -1163,6 +1217,25 @@ class Book:
                 dn.set("localSheetId", str(new_pos[id(old.el)]))
         if len(names) == 0:
             self.wb.remove(names)
+
+    def set_print_titles(self, name: str, rows: str = "$1:$1") -> None:
+        """Rows printed at the top of every page of sheet name (call after renumber_local_names: the
+        localSheetId written is the sheet's position now)."""
+        pos = self.sheet_names.index(name)
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            names = etree.Element(q("definedNames"))
+            # CT_Workbook: definedNames follows sheets, functionGroups and externalReferences.
+            before = [
+                c for c in self.wb if etree.QName(c).localname in ("sheets", "functionGroups", "externalReferences")
+            ]
+            before[-1].addnext(names)
+        for dn in names.findall(q("definedName")):
+            if dn.get("name") == "_xlnm.Print_Titles" and dn.get("localSheetId") == str(pos):
+                names.remove(dn)
+        dn = etree.SubElement(names, q("definedName"), name="_xlnm.Print_Titles", localSheetId=str(pos))
+        quoted = name.replace("'", "''")
+        dn.text = f"'{quoted}'!{rows}"
 
     def drop_macros(self) -> None:
         """The copy is an .xlsx: no VBA project, and the workbook's content type says so."""

@@ -276,7 +276,7 @@ def test_marks_fills_comments_and_merged_anchor(tmp_path):
     assert copy[LIST_SHEET]["F4"].hyperlink.location == "'委員'!A3"
     assert copy[LIST_SHEET].freeze_panes == "A2"
     widths = [copy[LIST_SHEET].column_dimensions[c].width for c in "ABCDEFG"]
-    assert widths == [8, 16, 20, 22, 10, 8, 100]
+    assert widths == [8, 14, 18, 22, 10, 8, 60]
 
 
 def test_clerks_comment_is_kept_and_merged(tmp_path):
@@ -497,6 +497,66 @@ def test_libreoffice_converts_the_copy(tmp_path):
     csv = tmp_path / "csv" / "copy.csv"
     assert csv.exists(), done.stderr
     assert "重要度" in csv.read_text("utf-8", errors="replace")  # the first sheet is 指摘一覧
+
+
+def test_lists_print_on_a4_landscape_one_page_wide_with_the_header_on_every_page(tmp_path):
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    out = annotate_to(tmp_path, src, [finding("委員", "B2", "公職です" * 40)], documents=[])
+    copy = load_workbook(out)
+    assert copy.sheetnames[:2] == [LIST_SHEET, STATUS_SHEET]
+    for name in (LIST_SHEET, STATUS_SHEET):
+        ws = copy[name]
+        assert ws.print_title_rows == "$1:$1", name  # after the sheets shifted: the right sheet
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_options.gridLines
+        assert "&A" in ws.oddFooter.left.text and ws.oddFooter.right.text == "&P / &N"
+    assert copy["委員"].print_area == "'委員'!$A$1:$D$4" and not copy["委員"].print_title_rows
+    listing = copy[LIST_SHEET]
+    assert listing["G2"].alignment.wrap_text and listing["G2"].alignment.vertical == "top"
+    assert listing.column_dimensions["G"].width == 60 and listing.row_dimensions[2].height > 15 * 5
+    with zipfile.ZipFile(out) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+        sheets = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
+    assert '<definedName name="_xlnm.Print_Titles" localSheetId="0">\'指摘一覧\'!$1:$1</definedName>' in workbook
+    assert '<definedName name="_xlnm.Print_Titles" localSheetId="1">\'作成状況\'!$1:$1</definedName>' in workbook
+    for data in sheets.values():  # CT_Worksheet's order, in every sheet the copy has
+        order = [xlsx_edit._child_order(c) for c in xlsx_edit.parse(data)]
+        assert order == sorted(order)
+    # Nothing found: the list still says so.
+    empty = load_workbook(annotate_to(tmp_path, src, [], name="empty.xlsx"))[LIST_SHEET]
+    assert [r[0] for r in empty.iter_rows(min_row=2, values_only=True)] == ["指摘はありません。"]
+
+
+@pytest.mark.skipif(not HAVE_CALC, reason="LibreOffice Calc がありません（apt-get install libreoffice-calc-nogui）")
+def test_libreoffice_prints_the_list_whole_on_few_pages(tmp_path):
+    """60 long findings: every message whole in the PDF, the header on each of 指摘一覧's few pages."""
+    src = clean_book(tmp_path / "in" / "b.xlsx")
+    messages = [
+        f"{i:02d}番目：委員「宮城 太郎」の委嘱期間が満了しています。" + "再委嘱の手続を確認してください。" * 3
+        for i in range(60)
+    ]
+    findings = [finding("委員", f"B{i + 2}", m, Severity.WARNING) for i, m in enumerate(messages)]
+    copy = annotate_to(tmp_path, src, findings, documents=[])
+    done = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(copy)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "pdf" / "copy.pdf"
+    assert pdf.exists(), done.stderr
+    pages = []
+    for i in range(1, 40):
+        page = subprocess.run(["pdftotext", "-f", str(i), "-l", str(i), str(pdf), "-"], capture_output=True, text=True)
+        if page.returncode != 0 or not page.stdout.strip():
+            break
+        pages.append(page.stdout)
+    listing = [p for p in pages if LIST_SHEET in p.split()[-3:] or f"{LIST_SHEET}\n" in p[-200:]]
+    assert 1 < len(listing) <= 6, len(listing)
+    assert all("重要度" in p and "内容" in p for p in listing)  # the header row on every page
+    joined = "".join("".join(p.split()) for p in listing)
+    for m in messages:
+        assert "".join(m.split()) in joined, m
 
 
 def test_a_large_sheet_is_not_parsed_whole(tmp_path, monkeypatch):
