@@ -25,6 +25,7 @@ from .result import Options, Result, StationSummary, status_of
 from .write import (
     ANNOTATED,
     INDEX,
+    MANIFEST,
     MAX_FOLDER,
     OVERVIEW,
     Manifest,
@@ -168,7 +169,9 @@ def reports(
         )
     _check_writable(output_dir)
     try:
-        with OutputLock(output_dir, options.lock_wait_s):
+        with OutputLock(output_dir, options.lock_wait_s) as lock:
+            if not lock.left_clean:  # a run killed part-way may have left temporary files
+                remove_stale_temporaries(output_dir)
             return _locked_run(input_dir, output_dir, options, templates, progress, on_report)
     except OutputBusy as e:
         holder = e.args[0] if e.args else {}
@@ -181,7 +184,6 @@ def reports(
 
 def _locked_run(input_dir, output_dir, options, templates, progress, on_report) -> RunReport:
     started = dt.datetime.now()
-    remove_stale_temporaries(output_dir)
     try:
         report = validate_and_write(
             input_dir, output_dir, options, templates=templates, progress=progress, annotate=True
@@ -257,6 +259,10 @@ def validate_and_write(
     report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
     output_dir.mkdir(parents=True, exist_ok=True)
     cache = RunCache(output_dir)
+    if not (output_dir / MANIFEST).exists():
+        # Without the manifest no document is known as ours: work everything out again, so that the files
+        # on disk that are as they would be written are adopted and the manifest is rebuilt.
+        cache.entries = {}
     election_sha = file_sha(election_path) if election_path is not None else None
     env = RunCache.environment(options, election_sha)
     shas = {p: file_sha(p) for p in books}

@@ -205,15 +205,31 @@ class OutputLock:
                 raise OutputBusy(holder)
             time.sleep(0.2)
         f.seek(0)
-        f.truncate()
-        info = {"pid": os.getpid(), "started": dt.datetime.now().isoformat(timespec="seconds")}
-        f.write(json.dumps(info).encode())
-        f.flush()
+        try:
+            before = json.loads(f.read() or b"{}")
+        except ValueError:
+            before = {}
+        # The last run of this folder got to its end: it left no temporary files behind to look for.
+        self.left_clean = isinstance(before, dict) and bool(before.get("finished"))
+        self.info = {"pid": os.getpid(), "started": dt.datetime.now().isoformat(timespec="seconds")}
+        self._note(f, self.info)
         self.file = f
         return self
 
-    def __exit__(self, *exc) -> None:
+    @staticmethod
+    def _note(f, info: dict) -> None:
+        f.seek(0)
+        f.truncate()
+        f.write(json.dumps(info).encode())
+        f.flush()
+
+    def __exit__(self, exc_type, *exc) -> None:
         if self.file is not None:
+            if exc_type is None:
+                try:
+                    self._note(self.file, self.info | {"finished": dt.datetime.now().isoformat(timespec="seconds")})
+                except OSError:
+                    pass  # the next run then looks for temporary files, as after a killed run
             _unlock(self.file)
             self.file.close()
             self.file = None

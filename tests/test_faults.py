@@ -141,9 +141,38 @@ def test_temporary_files_of_a_killed_run_are_removed_and_never_documents(tmp_pat
         p.write_bytes(b"half a file")
     keep = folder / "メモ.tmp.txt"  # a clerk's own file is not ours to remove
     keep.write_text("x")
+    # What a killed run leaves in the lock file: who held it, and no "finished".
+    (out / LOCK_NAME).write_text(json.dumps({"pid": 999999, "started": "2026-11-29T10:00:00"}))
     reports(tmp_path / "in", out, RunOptions(as_of=AS_OF))
     assert not any(p.exists() for p in leftovers) and keep.exists()
     assert not any(".tmp" in d["path"] for d in _all_documents(out))
+
+
+def test_after_a_run_that_finished_the_next_does_not_search_the_tree(tmp_path, monkeypatch):
+    """Temporary files only outlive a run that was killed or failed: after one that finished, the next run
+    does not walk the output tree for them (tens of thousands of files for a prefecture)."""
+    import pipeline.run as run_mod
+
+    out = tmp_path / "out"
+    _station(tmp_path / "in")
+    searched = []
+    real = run_mod.remove_stale_temporaries
+    monkeypatch.setattr(run_mod, "remove_stale_temporaries", lambda root: searched.append(root) or real(root))
+    reports(tmp_path / "in", out, RunOptions(as_of=AS_OF))
+    assert searched == [out]  # a new folder: no record of a finished run
+    reports(tmp_path / "in", out, RunOptions(as_of=AS_OF))
+    assert searched == [out]
+
+    def fails(*args, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_mod, "validate_and_write", fails)
+    with pytest.raises(KeyboardInterrupt):
+        reports(tmp_path / "in", out, RunOptions(as_of=AS_OF))
+    monkeypatch.undo()
+    monkeypatch.setattr(run_mod, "remove_stale_temporaries", lambda root: searched.append(root) or real(root))
+    reports(tmp_path / "in", out, RunOptions(as_of=AS_OF))
+    assert searched == [out, out]  # the run after the interrupted one searches
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux) to find the workers")

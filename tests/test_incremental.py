@@ -266,3 +266,18 @@ def test_nothing_changed_rewrites_neither_report_nor_manifest_but_restores_a_del
     report.unlink()  # deleted: written again
     reports(inp, out, RunOptions(as_of=AS_OF))
     assert report.read_bytes() == first
+
+
+def test_a_deleted_manifest_is_rebuilt_and_no_document_is_taken_for_a_hand_edit(tmp_path):
+    """Without .manifest.json no document is known as ours: the run works everything out again, adopts the
+    files that are as it would write them, and writes the manifest again, so later changes are not 新版."""
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    (out / ".manifest.json").unlink()
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert not any(wr.cached for wr in again.workbooks)
+    assert {d.status for wr in again.workbooks for d in wr.documents} <= {"unchanged", "blocked"}
+    assert (out / ".manifest.json").exists()
+    _edit(inp)
+    after = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert not any(d.status == "kept-edited" for wr in after.workbooks for d in wr.documents)
