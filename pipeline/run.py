@@ -509,7 +509,7 @@ def _validate_job(job: tuple) -> Result:
 
 @dataclass(frozen=True)
 class Finish:
-    """Phase 2 for one workbook: its documents (reports), then its 検証結果.xlsx (reports and check)."""
+    """Phase 2 for one workbook: its documents (reports), then its 検証結果.xlsx and 概要.html."""
 
     output_dir: Path
     strict: bool
