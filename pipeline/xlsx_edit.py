@@ -197,6 +197,8 @@ class Styles:
         if data is None:
             raise XlsxEditError(f"missing {part}")
         self.root = parse(data)
+        for font in self.root.iter(q("font")):  # the fonts of cell formats and of conditional formats (dxfs)
+            _font_in_order(font)
         book.dirty[part] = self
         self._known: dict[int, dict[bytes, int]] = {}
         self.cellxfs = self._section("cellXfs", "xf")
@@ -291,7 +293,7 @@ class Styles:
                     for old in font.findall(q(tag)):
                         font.remove(old)
                     etree.SubElement(font, q(tag), attrs)
-            font[:] = sorted(font, key=lambda c: FONT_ORDER.get(etree.QName(c).localname, 99))
+            _font_in_order(font)
             xf = deepcopy(self._xf(s))
             xf.set("fontId", str(self._append(self.fonts, font)))
             xf.set("applyFont", "1")
@@ -638,6 +640,12 @@ def _row_bytes(row: etree._Element) -> bytes:
     # The row is serialised alone, so lxml repeats the root's namespace declarations on it: drop them.
     end = data.index(b">")
     return re.sub(rb'\sxmlns(?::[\w.-]+)?="[^"]*"', b"", data[:end]) + data[end:]
+
+
+def _font_in_order(font: etree._Element) -> None:
+    """A font's children in CT_Font's order: a workbook saved by openpyxl or another tool has them as name,
+    family, color, sz, which Excel repairs (openxml-audit reports it); the copy should not inherit that."""
+    font[:] = sorted(font, key=lambda c: FONT_ORDER.get(etree.QName(c).localname, 99) if isinstance(c.tag, str) else 99)
 
 
 def _child_order(child: etree._Element) -> int:

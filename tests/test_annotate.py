@@ -588,3 +588,16 @@ def test_a_large_sheet_is_not_parsed_whole(tmp_path, monkeypatch):
     copy = load_workbook(out, read_only=True)
     rows = list(copy["委員"].iter_rows(min_row=19_999, values_only=True))
     assert rows[0][:2] == ("C1999", "委員19998　太郎") and len(rows) == 20_005 - 19_999 + 1
+
+
+@pytest.mark.skipif(not HAVE_AUDIT, reason="openxml-audit がありません")
+def test_the_copy_puts_an_inputs_fonts_in_schema_order(tmp_path):
+    """A workbook saved by openpyxl (or another tool) writes font properties out of CT_Font's order, which
+    Excel repairs; the copy is clean all the same."""
+    src = tmp_path / "in" / "openpyxl.xlsx"
+    src.parent.mkdir()
+    wb = load_workbook(SAMPLES[0])
+    wb.save(src)
+    assert audit(src)  # the input itself is reported
+    names = load_workbook(src, read_only=True).sheetnames
+    assert audit(annotate_to(tmp_path, src, [finding(names[-1], "B2")], documents=[])) == []
