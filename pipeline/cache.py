@@ -109,7 +109,9 @@ def store_model(target: Path, result: Result) -> None:
     """The workbook's model as a pickle (in the process that validated it: the parent need not pickle
     hundreds of models one after another). No fsync: a pickle a power cut cut short fails to load, and the
     workbook is validated again."""
-    atomic_write(target, pickle.dumps(result.book, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+    book = result.book
+    # Streamed into the file: the pickle of a 50,000-member model is tens of MB that need not be held at once.
+    atomic_write(target, lambda f: pickle.dump(book, f, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
 
 
 def report_is_current(root: Path, json_path: Path, record_sha: str) -> bool:

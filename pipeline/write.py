@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 MANIFEST = ".manifest.json"
 ANNOTATED = "検証結果.xlsx"  # the annotated copy of a station workbook, in its output folder
@@ -130,8 +131,9 @@ _TMP_COUNTER = itertools.count()
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Temporary file in the same folder, then rename: a reader never sees half a file.
+def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], *, durable: bool = True) -> None:
+    """Temporary file in the same folder, then rename: a reader never sees half a file. data is the bytes,
+    or a function that writes them to the open file (a large pickle, without holding it whole in memory).
 
     durable=False skips the fsync: for generated documents, which a killed process cannot leave half
     written either (the rename is atomic) and which the next run re-renders byte for byte and adopts;
@@ -150,7 +152,10 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)  # the first file of a folder (no mkdir per file)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
