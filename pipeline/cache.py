@@ -3,9 +3,10 @@
 A workbook is taken from the record, neither validated nor rendered, when its bytes, the as-of date and
 options, the election list, the templates and the program are all as they were, and every document it
 produced is still on disk as that run left it (size and modification time). The record is one JSON file
-written atomically once per run; each workbook's validation result is a pickle named by its fingerprint,
-never overwritten, so a run killed at any moment leaves a record that matches what is on disk or that the
-next run simply does not use.
+written atomically once per run, with each workbook's findings and its line of index.html; each workbook's
+model is a pickle named by its fingerprint, written by the worker that validated it, never overwritten, and
+read only when something needs the model. A run killed at any moment leaves a record that matches what is
+on disk or that the next run simply does not use.
 """
 
 from __future__ import annotations
