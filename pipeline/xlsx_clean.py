@@ -10,6 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from .xlsx_edit import CT_NS, CT_SST, REL, REL_COMMENTS, REL_SST, REL_STYLES, REL_WORKSHEET
+from .xlsx_edit import FONT_ORDER as FONT_RANK
 from .xlsx_edit import NS as MAIN_NS
 from .xlsx_edit import PKG_NS as REL_NS
 from .xlsx_edit import R_NS as DOC_REL_NS
@@ -20,7 +21,7 @@ WORKSHEET, STYLES, SHARED_STRINGS, COMMENTS = REL_WORKSHEET, REL_STYLES, REL_SST
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
 # The Open XML SDK validates CT_Font (styles) and CT_RPrElt (rich-text runs) as these sequences.
-FONT_ORDER = "b i strike condense extend outline shadow u vertAlign sz color name family charset scheme".split()
+FONT_ORDER = list(FONT_RANK)  # CT_Font, as xlsx_edit orders the copy's fonts
 RUN_ORDER = "b i strike condense extend outline shadow u vertAlign sz color rFont family charset scheme".split()
 
 _C, _IS, _T, _V = (f"{{{MAIN_NS}}}{name}" for name in ("c", "is", "t", "v"))

@@ -35,14 +35,17 @@ class Member:
         document a few kilobytes larger)."""
         return cls(name.encode("utf-8"), zlib.crc32(content), len(content), content, STORED)
 
+    @property
+    def flags(self) -> int:
+        return 0x800 if not self.name.isascii() else 0  # bit 11: the name is UTF-8
+
     def local(self) -> bytes:
         """The local file header and the data."""
-        flags = 0x800 if not self.name.isascii() else 0
         head = struct.pack(
             "<IHHHHHIIIHH",
             0x04034B50,
             20,
-            flags,
+            self.flags,
             self.method,
             DOS_TIME,
             DOS_DATE,
@@ -56,14 +59,13 @@ class Member:
 
     def central(self, offset: int) -> bytes:
         """The central directory entry of the member written at offset."""
-        flags = 0x800 if not self.name.isascii() else 0
         return (
             struct.pack(
                 "<IHHHHHHIIIHHHHHII",
                 0x02014B50,
                 20,
                 20,
-                flags,
+                self.flags,
                 self.method,
                 DOS_TIME,
                 DOS_DATE,
