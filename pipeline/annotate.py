@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -104,13 +105,33 @@ def _location(sheet: str, addr: str) -> str:
     return f"'{quoted}'!{addr}"
 
 
+def _is_xls(source: Path) -> bool:
+    try:
+        with open(source, "rb") as f:
+            return f.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    except OSError:
+        return False
+
+
 def annotate_book(source: Path, findings: list[Finding], documents: list | None = None) -> bytes:
     """The annotated copy as bytes; the source file is only read.
 
     The workbook's parts are edited in the zip: only the rows that carry a mark are parsed, every other part
     is copied as it is (an openpyxl load and save took 23 s and 400 MB for 50,000 member rows).
     """
-    book = xlsx_edit.Book(source)
+    note = None
+    if _is_xls(source):
+        from .read_xls import to_xlsx
+
+        # The clerk's values as an .xlsx, annotated as any .xlsx; the list says where it came from.
+        book = xlsx_edit.Book(io.BytesIO(to_xlsx(source)))
+        note = (
+            f"このファイルは「{source.name}」（Excel 97-2003 形式の .xls）を .xlsx に変換したものです。"
+            "値は元のブックのままです（数式は計算結果の値になっています）。直すときは元の .xls を直すか、"
+            "元のブックを Excel で「Excel ブック (*.xlsx)」として保存し直して、そのブックを入力フォルダに置いてください。"
+        )
+    else:
+        book = xlsx_edit.Book(source)
     # Macros are dropped: the copy is a report saved as .xlsx, which Excel refuses to open with a VBA part.
     book.drop_macros()
     _restore_earlier_marks(book)
@@ -150,8 +171,10 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
     }
     top, wrap = styles.with_alignment(0, wrap=False), styles.with_alignment(0, wrap=True)
     rows: list[list[tuple[str | None, int]]] = [[(h, bold) for h in LIST_HEADERS]]
+    if note is not None:  # the first line under the header, before every finding
+        rows.append([("変換", top), (None, top), (None, top), (None, top), (None, top), (None, top), (note, wrap)])
     links = []
-    for r, f in enumerate(findings, start=2):
+    for r, f in enumerate(findings, start=len(rows) + 1):
         linked = bool(f.cell and f.sheet in sheet_names)
         rows.append(
             [

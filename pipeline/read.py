@@ -372,10 +372,23 @@ def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook
 
 
 def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
-    box = _check_container(path)
+    from . import read_xls  # .xls (xlrd) and the formats that are not a workbook, named by their content
+
+    kind = read_xls.sniff(path)
+    if kind == "xls":
+        try:
+            wb = read_xls.open_xls(path)  # the rows openpyxl would give: read on as an .xlsx below
+        except read_xls.XlsUnreadable as e:
+            raise _unreadable(path, str(e)) from None
+        box = Container(merges={ws._worksheet_path: ws.merges for ws in wb.sheets.values()})
+    elif kind is not None:
+        raise _unreadable(path, kind)
+    else:
+        box = _check_container(path)
     try:
-        with _sizes_from_the_head():
-            wb = load_workbook(path, read_only=True, data_only=True)
+        if kind is None:
+            with _sizes_from_the_head():
+                wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many types for damaged files
         raise _unreadable(
             path, f"Excelブックとして読み込めません（{type(e).__name__}）。Excelで開いて保存し直してください。"

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
+ELECTION_STEM = Path(ELECTION_BOOK).stem  # 選挙期間.xls is the shared election list too
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,8 @@ def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
     for p in sorted(input_dir.iterdir()):
         if not p.is_file() or p.name.startswith(("~$", ".")) or p.suffix.lower() not in WORKBOOK_SUFFIXES:
             continue
-        if p.name == ELECTION_BOOK:
-            elections = p
+        if p.name == ELECTION_BOOK or (p.stem == ELECTION_STEM and p.suffix.lower() == ".xls"):
+            elections = p if elections is None or elections.name != ELECTION_BOOK else elections
         else:
             books.append(p)
     return books, elections
