@@ -97,7 +97,11 @@ def _text_kind(path: Path, head: bytes) -> str:
     if low.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         return "XML スプレッドシート 2003 形式のファイルです。" + SAVE_AS
     if _looks_like_text(head):
-        what = "CSV（カンマ区切りのテキスト）" if path.suffix.lower() == ".csv" or b"," in head or b"\t" in head else "テキスト"
+        what = (
+            "CSV（カンマ区切りのテキスト）"
+            if path.suffix.lower() == ".csv" or b"," in head or b"\t" in head
+            else "テキスト"
+        )
         renamed = "" if path.suffix.lower() == ".csv" else f"（拡張子は {path.suffix} ですが、中身は{what}です）"
         return f"{what}形式のファイルで、シートや日付の書式を持てません{renamed}。" + SAVE_AS
     return "Excelブックではありません（中身の形式が分かりません）。" + SAVE_AS
@@ -282,4 +286,3 @@ def to_xlsx(path: Path) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return clean_xlsx(buf.getvalue())
-
