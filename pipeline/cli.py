@@ -132,6 +132,8 @@ def _print_full(report: RunReport) -> None:
         print(f"指摘を書き込んだブック: {p}")
     if report.overview:
         print(f"概要ページ（ブラウザで開けます）: {report.overview[-1]}")
+    if getattr(report, "summary_book", None):
+        print(f"県集計（Excelの表）: {report.summary_book}")
     for why in report.annotate_failed:
         print(why, file=sys.stderr)
 

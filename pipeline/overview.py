@@ -19,6 +19,7 @@ from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
 from .plan import STATUS_LABEL
 from .result import StationSummary
+from .summary_xlsx import figures
 from .svg import esc
 from .write import ANNOTATED, INDEX, OVERVIEW, atomic_write
 
@@ -917,8 +918,9 @@ def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
         serving=sum(len(c.serving) for c in sv.councils),
         regular=regular,
         extra=extra,
-        pending=sum(1 for c in sv.councils if any(y.fy == fy and not y.regular for y in c.years)),
+        pending=(pending := sum(1 for c in sv.councils if any(y.fy == fy and not y.regular for y in c.years))),
         squares=tuple(squares),
+        figures=figures(sv, as_of, regular, extra, pending),  # SPEC 4's summary, for the JSON and 県集計.xlsx
     )
 
 

@@ -62,6 +62,9 @@ class StationSummary:
     extra: int  # 臨時 ones
     pending: int  # councils without a 定例 meeting this 年度 yet
     squares: tuple[tuple[str, str], ...]  # the first councils' (chart class, tooltip) for the index chart
+    # SPEC section 4's "summary" of the workbook (summary_xlsx.figures): its JSON numbers and, for 県集計.xlsx,
+    # a row per council and per open 意見・要望, so that the prefecture's tables need no model.
+    figures: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}

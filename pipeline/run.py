@@ -22,6 +22,7 @@ from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, StationSummary, status_of
+from .summary_xlsx import ensure_summaries, json_summary, write_summary_xlsx
 from .write import (
     ANNOTATED,
     INDEX,
@@ -88,6 +89,7 @@ class WorkbookRun:
             "status": self.status,
             "findings": [f.to_json() for f in self.findings],
             "documents": [d.to_json() for d in self.documents],
+            "summary": json_summary(self),  # SPEC 4: the numbers index.html and 県集計.xlsx show
         }
 
 
@@ -115,6 +117,7 @@ class RunReport:
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
     overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
     pdf_note: str | None = None
+    summary_book: Path | None = None  # 県集計.xlsx
 
     @property
     def has_errors(self) -> bool:
@@ -203,6 +206,12 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
                 report.overview = write_overview(report, output_dir, station_pages=False)  # done in phase 2
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
+        try:
+            report.summary_book = write_summary_xlsx(report, output_dir, unchanged=unchanged)  # 県集計.xlsx
+        except OSError as e:
+            report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
+    else:
+        ensure_summaries(report)  # the JSON's summary of the workbooks a watch run re-read
     failed: OSError | None = None
     try:
         report.json_path = write_report(report, output_dir, merge=options.only is not None)

@@ -73,7 +73,7 @@ def test_json_contract(sample_run):
     report = load_json(out)
     assert set(report) == {"as_of", "workbooks"}
     for w in report["workbooks"]:
-        assert set(w) == {"file", "station", "status", "findings", "documents"}
+        assert set(w) == {"file", "station", "status", "findings", "documents", "summary"}
         for f in w["findings"]:
             assert set(f) == {"severity", "rule", "article", "sheet", "row", "column", "cell", "message"}
             assert f["severity"] in ("error", "warning", "info")
