@@ -594,7 +594,7 @@ def write_documents(
     docs, failures = [], []
     result, folder = wr.result, wr.folder
     findings = result.findings + wr.run_findings
-    for plan in plan_documents(result.book, findings, result.canon, folder, strict=strict):
+    for plan in plan_documents(result.book, findings, result.canon, folder, strict=strict, as_of=result.as_of):
         doc = plan.document
         if plan.build is not None:
             context = plan.build()
