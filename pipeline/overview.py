@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from . import svg
+from . import clock, svg
 from .checks import LEADER_SHARE, MEMBER_COUNT, Ctx, missing_regular_years
 from .contract import CATEGORIES, ELECTION_BOOK, LEADER_CATEGORIES
 from .findings import RULES, Finding
@@ -171,6 +171,8 @@ def _years(c: Council, meetings: list[Meeting], as_of: dt.date, axis: svg.DateSc
             row.state = "missing"
         elif end > as_of and c.exists(as_of):
             row.state = "pending"
+        elif c.closed is not None and c.closed < end:
+            row.state = "closed"  # the 年度 of 廃止日 or after it
         else:
             row.state = "partial"  # the 年度 of 設置日 (移管日, 廃止日), or outside them: no 定例 required
     return [rows[k] for k in sorted(rows)]
@@ -263,9 +265,17 @@ def _open(c: Council, as_of: dt.date) -> bool:
     return c.closed is None or c.closed >= as_of
 
 
-def _term_class(m: Member, as_of: dt.date) -> str:
-    soon = as_of + dt.timedelta(days=EXPIRY_DAYS)
+def _served_until(m: Member, c: Council) -> dt.date | None:
+    """The last day the term was served: 任期満了日, 退任日, or the council's 廃止日, whichever is first."""
     last = m.last_day
+    if last is not None and c.closed is not None and c.closed < last:
+        return c.closed
+    return last
+
+
+def _term_class(m: Member, as_of: dt.date, c: Council) -> str:
+    soon = as_of + dt.timedelta(days=EXPIRY_DAYS)
+    last = _served_until(m, c)
     if last is not None and last < as_of:
         return "term-past"
     if m.start is not None and m.start > as_of:
@@ -314,9 +324,11 @@ def timeline_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
         for t in terms:
             if t in undated or not axis.visible(t.start, t.end):
                 continue
-            cls = _term_class(t, as_of)
-            # A member who left is drawn to his 退任日: the days he served, not the term as appointed.
-            last = t.last_day if t.last_day is not None and t.last_day >= t.start else t.end
+            cls = _term_class(t, as_of, view.council)
+            # A member who left is drawn to his 退任日 (or the council's 廃止日): the days served, not the
+            # term as appointed.
+            last = _served_until(t, view.council)
+            last = last if last is not None and last >= t.start else t.end
             x0, x1 = axis.x(t.start), axis.x(_next_day(last))
             h = 6 if cls == "term-past" else 11
             tip = f"{name}　{t.role or ''}　{_date(t.start)}～{_date(t.end)}"
@@ -647,7 +659,7 @@ def _years_table(view: CouncilView) -> str:
     if not view.years:
         return '<p class="muted">会議の記録がありません。</p>'
     short = len(view.years) > 9
-    notes = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "future": ""}
+    notes = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "closed": "廃止", "future": ""}
     head, regular, extra = ["<th>年度</th>"], ["<th>定例</th>"], ["<th>臨時</th>"]
     for r in view.years:
         label = _fy_label(r.fy, 0) if short else _fy(r.fy)
@@ -834,7 +846,7 @@ def _documents_section(sv: StationView) -> list[str]:
     return out
 
 
-def station_page(sv: StationView, as_of: dt.date) -> str:
+def station_page(sv: StationView, as_of: dt.date, made_at: str = "") -> str:
     """The 概要.html of one station."""
     wr = sv.wr
     c = sv.counts
@@ -847,7 +859,8 @@ def station_page(sv: StationView, as_of: dt.date) -> str:
         f'<header data-station="{esc(sv.name)}">',
         f"<h1>{esc(sv.name)}　連絡協議会の概要</h1>",
         f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(_fy(fiscal_year(as_of)))}）'
-        f"　入力：{esc(wr.result.file)}　状態：{_badge(_status_class(status), STATUS_LABELS.get(status, status))}</p>",
+        f"　入力：{esc(wr.result.file)}　状態：{_badge(_status_class(status), STATUS_LABELS.get(status, status))}"
+        f'　<span data-key="made-at">このページの作成：{esc(made_at)}</span></p>',
         f'<nav><a href="../{INDEX}">全署の一覧</a><a href="{_href(ANNOTATED)}">検証結果.xlsx</a>'
         '<a href="#opinions">回答のない意見・要望</a><a href="#findings">指摘</a><a href="#documents">文書</a></nav>',
         "</header>",
@@ -950,7 +963,7 @@ def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
     )
 
 
-def index_page(report: RunReport, rows: list[IndexRow]) -> str:
+def index_page(report: RunReport, rows: list[IndexRow], made_at: str = "") -> str:
     """index.html: one row per workbook, the prefecture's totals."""
     as_of = report.as_of
     fy = _fy(fiscal_year(as_of))
@@ -1014,7 +1027,7 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
         "<header>",
         "<h1>交番・駐在所連絡協議会　全署の概要</h1>",
         f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(fy)}）　警察署 {len(stations)}署'
-        f"　入力ファイル {len(rows)}件</p>",
+        f'　入力ファイル {len(rows)}件　<span data-key="made-at">作成：{esc(made_at)}</span></p>',
         "</header>",
         _index_chart(stations, as_of),
         '<h2 id="stations">警察署ごとの状況</h2>',
@@ -1060,7 +1073,7 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
 # --- entry point ----------------------------------------------------------------------
 
 
-def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> StationSummary | None:
+def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path, made_at: str = "") -> StationSummary | None:
     """<output>/<署>/概要.html of one readable station workbook (a reused workbook's page is current), and
     the station's line of the index page.
 
@@ -1074,14 +1087,17 @@ def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> Sta
     view = station_view(wr, as_of)
     if not (wr.cached and path.exists()):
         # No fsync: the page is made again by every run that changes what it shows.
-        atomic_write(path, station_page(view, as_of).encode("utf-8"), durable=False)
+        atomic_write(path, station_page(view, as_of, made_at).encode("utf-8"), durable=False)
     return station_summary(view, as_of)
 
 
-def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool = True) -> list[Path]:
+def write_overview(
+    report: RunReport, output_dir: Path, *, station_pages: bool = True, made_at: str | None = None
+) -> list[Path]:
     """Write <output>/<署>/概要.html for every readable station workbook (unless the workers already did)
     and <output>/index.html; return the paths."""
     as_of = report.as_of
+    made_at = clock.stamp(clock.now()) if made_at is None else made_at
     written: list[Path] = []
     rows: list[IndexRow] = []
     for wr in report.workbooks:
@@ -1092,13 +1108,13 @@ def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool =
             path = output_dir / wr.folder / OVERVIEW
             if station_pages or not path.exists() or wr.summary is None:
                 # A page the workers did not write, or the clerk deleted: its model is needed here.
-                wr.summary = write_station_page(wr, as_of, output_dir)
+                wr.summary = write_station_page(wr, as_of, output_dir, made_at)
             view = wr.summary
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))
     rows.sort(key=lambda r: r.wr.folder is None and not r.wr.result.unreadable)  # the shared election list last
     path = output_dir / INDEX
-    atomic_write(path, index_page(report, rows).encode("utf-8"))
+    atomic_write(path, index_page(report, rows, made_at).encode("utf-8"))
     written.append(path)
     return written
 

@@ -4,6 +4,7 @@ model, the rules, the forms and what an error blocks read them."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -13,10 +14,17 @@ from pipeline.findings import Severity
 from pipeline.model import period_end, whole_years
 from pipeline.plan import Blockers, plan_documents
 from pipeline.validate import Options, validate_workbook
-from pipeline.words import NOT_PUBLIC_OFFICES, PUBLIC_OFFICES, PUBLIC_PLACES, VENUE_WORDS, holds_public_office, venue_word
-from tests.builders import AS_OF, D, baseline, member, meeting, write_book
+from pipeline.words import (
+    NOT_PUBLIC_OFFICES,
+    PUBLIC_OFFICES,
+    PUBLIC_PLACES,
+    VENUE_WORDS,
+    holds_public_office,
+    venue_word,
+)
+from tests.builders import AS_OF, D, baseline, meeting, member, write_book
 
-RULES_DOC = (__import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")
+RULES_DOC = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")
 
 
 def run(tmp_path, sheets, as_of=AS_OF):
