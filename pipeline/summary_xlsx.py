@@ -31,20 +31,16 @@ ROW_KEYS = ("council_rows", "open_opinion_rows")  # in the run record and 県集
 WOMAN = "女"
 
 
-def _exists(council, day: dt.date) -> bool:
-    """Whether a council exists on day: the model's own definition (SPEC 2) where it has one."""
-    exists = getattr(council, "exists", None)
-    if callable(exists):
-        return bool(exists(day))
-    return council.established is None or council.established <= day
-
-
 def age_band(age: int | None) -> str:
     if age is None:
         return "不明"
     if age < 40:
         return "〜39"
     return f"{age // 10 * 10}代" if age < 70 else "70以上"
+
+
+def _filled(v: object) -> bool:
+    return bool(v and str(v).strip())
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -57,7 +53,7 @@ def figures(sv: StationView, as_of: dt.date, regular: int, extra: int, pending: 
     from .overview import _open_opinions  # the station page's list of 意見・要望 without an answer
 
     fy = fiscal_year(as_of)
-    existing = [cv for cv in sv.councils if _exists(cv.council, as_of)]
+    existing = [cv for cv in sv.councils if cv.exists]  # the page's (and model's) "exists on the as-of date"
     kinds = Counter(cv.council.kind if cv.council.kind in KINDS else "その他" for cv in existing)
     serving = [m for cv in sv.councils for m in cv.serving]
     leaders = sum(cv.leaders for cv in sv.councils)
@@ -78,7 +74,7 @@ def figures(sv: StationView, as_of: dt.date, regular: int, extra: int, pending: 
                 "kind": c.kind,
                 "posts": c.posts,
                 "established": _iso(c.established),
-                "exists": _exists(c, as_of),
+                "exists": cv.exists,
                 "serving": len(cv.serving),
                 "leaders": cv.leaders,
                 "women": sum(1 for m in cv.serving if m.gender == WOMAN),
@@ -90,6 +86,8 @@ def figures(sv: StationView, as_of: dt.date, regular: int, extra: int, pending: 
     councils = sv.book.councils_by_id()
     opinion_rows = []
     for o, mt in _open_opinions(sv.book):
+        if _filled(getattr(o, "status", None)):
+            continue  # SPEC 4: open is a blank 回答 and a blank 措置状況
         c = councils.get(mt.council_id or "") if mt else None
         opinion_rows.append(
             {
