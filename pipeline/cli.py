@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -100,11 +100,21 @@ def _options(args, *, documents: bool, only: list[Path] | None = None) -> RunOpt
 
 def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: bool = False) -> int:
     started = time.monotonic()
-    progress = None if brief else _progress(started)
-    show = _print_brief if brief else _print_full
-    report = reports(
-        args.input, args.output, _options(args, documents=documents, only=only), progress=progress, on_report=show
-    )
+    progress = None if brief else _Progress(started)
+    printer = _print_brief if brief else _print_full
+
+    def show(report: RunReport) -> None:
+        if progress is not None:
+            progress.close()
+        printer(report)
+
+    try:
+        report = reports(
+            args.input, args.output, _options(args, documents=documents, only=only), progress=progress, on_report=show
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     if report.pdf_note:
         print(report.pdf_note)
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
@@ -139,30 +149,101 @@ def _print_full(report: RunReport) -> None:
         print(why, file=sys.stderr)
 
 
-def _progress(started: float):
-    shown = [False]
+QUIET_S = 2.0  # runs shorter than this show no progress at all
 
-    def show(name: str, i: int, n: int) -> None:
-        # Only runs that take a while get a bar; short runs stay quiet.
-        if time.monotonic() - started < 2 and not shown[0]:
+
+class _Progress:
+    """Progress of a run: a rich bar on a terminal, plain lines when stderr is a file or a pipe (a scheduled
+    task's log gets one line per step, never a carriage return); nothing for a run shorter than QUIET_S."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.shown = False
+        self.console = _console(stderr=True)
+        self.bar = None
+        self.task = None
+
+    def __call__(self, name: str, i: int, n: int) -> None:
+        if not self.shown and time.monotonic() - self.started < QUIET_S:
             return
-        shown[0] = True
-        width = 30
-        done = int(width * i / max(n, 1))
-        end = "\n" if i >= n else ""
-        print(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:30]:<30}", end=end, file=sys.stderr, flush=True)
+        self.shown = True
+        if not self.console.is_terminal:
+            print(f"[{i}/{n}] {name}", file=sys.stderr, flush=True)
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return show
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("", total=n)
+        self.bar.update(self.task, completed=i, total=n, description=fit(name, 30))
+        if i >= n:
+            self.close()
+
+    def close(self) -> None:
+        """Take the bar off the screen (before the report is printed, and when a run stops early)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _console(*, stderr: bool = False):
+    """A rich console on stdout or stderr (whichever it is at the time): terminal detection, NO_COLOR, and
+    widths of Japanese text; no markup or highlighting of the clerk's text, no wrapping of long lines."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False, soft_wrap=True)
+
+
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _colour() -> object | None:
+    """The stdout console when colour may be used: a terminal, and NO_COLOR not set; else None (plain print)."""
+    console = _console()
+    if console.is_terminal and not console.no_color and not os.environ.get("NO_COLOR"):
+        return console
+    return None
+
+
+def _say(parts: list[tuple[str, str | None]], console) -> None:
+    """One line of (text, style) parts: styled on a colour terminal, plain text everywhere else."""
+    if console is None:
+        print("".join(text for text, _ in parts))
+        return
+    from rich.text import Text
+
+    line = Text()
+    for text, style in parts:
+        line.append(text, style=style)
+    console.print(line)
 
 
 def pad(text: str, width: int, *, right: bool = False) -> str:
-    """Pad to a terminal width, counting full-width characters as two columns."""
-    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    fill = " " * max(0, width - used)
+    """Pad to a terminal width as the terminal shows it: full-width characters take two columns, combining
+    marks none (rich's cell widths)."""
+    from rich.cells import cell_len
+
+    fill = " " * max(0, width - cell_len(text))
     return fill + text if right else text + fill
 
 
+def fit(text: str, width: int) -> str:
+    """Cut to at most width terminal columns, then pad to it (the bar's file name keeps its place)."""
+    from rich.cells import set_cell_size
+
+    return set_cell_size(text, width)
+
+
 def print_report(report: RunReport, documents: bool) -> None:
+    colour = _colour()
     print(f"基準日: {report.as_of.isoformat()}")
     for wr in report.workbooks:
         r = wr.result
@@ -173,10 +254,11 @@ def print_report(report: RunReport, documents: bool) -> None:
         summary = "、".join(f"{s.label}{counts[s]}件" for s in Severity if counts[s]) or "指摘なし"
         if wr.cached:
             summary += "（前回の実行から変わっていないため、検証と文書作成を省略し、前回の結果を表示）"
-        print(f"{head}  {summary}")
+        _say([(head, "bold"), (f"  {summary}", None)], colour)
         for f in wr.findings[:FINDINGS_AT_MOST]:  # errors first: the list is sorted by severity
             where = f"{f.sheet or ''}!{f.cell}" if f.cell else (f.sheet or "")
-            print(f"  {pad(f.severity.label, 6)} {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}")
+            rest = f" {pad(where, 14)} {pad(f.article, 12)} {pad(f.rule, 20)} {f.message}"
+            _say([("  ", None), (pad(f.severity.label, 6), SEVERITY_STYLE[f.severity]), (rest, None)], colour)
         if len(wr.findings) > FINDINGS_AT_MOST:
             print(
                 f"  ほか{len(wr.findings) - FINDINGS_AT_MOST}件（すべての指摘は 検証結果.xlsx の「指摘一覧」と "
