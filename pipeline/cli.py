@@ -137,7 +137,9 @@ def _print_brief(report: RunReport) -> None:
 def _print_full(report: RunReport) -> None:
     print_report(report, report.documents)
     if not report.stations:
-        print(f"\n「{report.input_dir}」に警察署のブック（.xlsx / .xlsm）が見つかりませんでした。", file=sys.stderr)
+        print(
+            f"\n「{report.input_dir}」に警察署のブック（.xlsx / .xlsm / .xls）が見つかりませんでした。", file=sys.stderr
+        )
     print(f"\n検証結果: {report.json_path}")
     for p in report.annotated:
         print(f"指摘を書き込んだブック: {p}")
