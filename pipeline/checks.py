@@ -849,7 +849,7 @@ def open_request(ctx: Ctx) -> Iterator[Finding]:
         if c is None or not ctx.exists_now(c):
             continue
         age = (ctx.as_of - mt.date).days
-        if not o.answer and not o.status:
+        if o.is_open:
             yield make_finding(
                 "open-request",
                 f"意見・要望（{_excerpt(o.text)}）に回答がありません（会議から{age}日）。措置状況を速やかに会議の出席者に"

@@ -101,7 +101,7 @@ def roster(council: Council, members: list[Member]) -> tuple[dt.date | None, lis
         if later:
             on = later[0]
             serving = [m for m in members if m.start == on and m.serving(on)]
-    serving.sort(key=lambda m: (_role_rank(m.role_key_on(on)), m.row))
+    serving.sort(key=lambda m: (_role_rank(m.role_key_on(day)), m.row))  # 役職 as on the document's date
     return day, serving
 
 

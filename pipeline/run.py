@@ -645,7 +645,9 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
             pass  # an unreadable old report is simply replaced
     write_json(path, data)
     try:
-        note_report(output_dir, path, None if merge else report.record_sha)
+        # Noted only for a run that wrote nothing: a report that says `written` is true of one run only, and the
+        # next run with nothing changed must say `unchanged` (it rewrites the report once, then skips it).
+        note_report(output_dir, path, report.record_sha if report.same_as_last and not merge else None)
     except OSError:
         pass  # only lets the next run skip rewriting an unchanged report
     return path

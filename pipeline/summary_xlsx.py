@@ -39,10 +39,6 @@ def age_band(age: int | None) -> str:
     return f"{age // 10 * 10}代" if age < 70 else "70以上"
 
 
-def _filled(v: object) -> bool:
-    return bool(v and str(v).strip())
-
-
 def _iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -85,9 +81,7 @@ def figures(sv: StationView, as_of: dt.date, regular: int, extra: int, pending: 
         )
     councils = sv.book.councils_by_id()
     opinion_rows = []
-    for o, mt in _open_opinions(sv.book):
-        if _filled(getattr(o, "status", None)):
-            continue  # SPEC 4: open is a blank 回答 and a blank 措置状況
+    for o, mt in _open_opinions(sv.book):  # Opinion.is_open: a blank 回答 and a blank 措置状況
         c = councils.get(mt.council_id or "") if mt else None
         opinion_rows.append(
             {
