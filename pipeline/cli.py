@@ -19,6 +19,7 @@ from .plan import STATUS_LABEL
 from .run import RunFailed, RunOptions, RunReport, annotated_path, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+ELECTION_XLS = ELECTION_BOOK.removesuffix(".xlsx") + ".xls"  # the shared election list kept as .xls
 
 
 class ArgError(Exception):
@@ -351,7 +352,7 @@ def cmd_watch(args) -> int:
 
     def regenerate(paths: list[Path]) -> None:
         # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
-        only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
+        only = None if any(p.name == ELECTION_BOOK or p.name.lower() == ELECTION_XLS for p in paths) else paths
         cmd_run(args, documents=True, only=only, brief=True)
 
     # What is already in the folder first, then every workbook dropped in or saved.
