@@ -41,7 +41,7 @@ def _args(inp: Path, out: Path, command: str = "reports") -> list[str]:
 
 @pytest.fixture
 def plain_env(monkeypatch):
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "TERM"):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "TERM"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -113,7 +113,8 @@ def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 def test_a_terminal_gets_a_bar_and_colour_unless_no_color(tmp_path):
     inp = _folder(tmp_path)
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE")}
+    skip = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env |= {"TERM": "xterm-256color", "COLUMNS": "120", "PYTHONIOENCODING": "utf-8"}
     shown = _on_a_terminal(_args(inp, tmp_path / "out1"), env)
     assert "━" in shown or "█" in shown  # rich's bar
