@@ -47,7 +47,7 @@ def plain_env(monkeypatch):
 
 def test_redirected_output_has_no_carriage_return_and_no_escape(tmp_path, plain_env):
     """A scheduled task's log: stdout and stderr are files. Enough workbooks for a progress display."""
-    inp = _folder(tmp_path, copies=3)
+    inp = _folder(tmp_path, copies=2)
     out_file, err_file = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out_file.open("wb") as so, err_file.open("wb") as se:
         done = subprocess.run(
