@@ -11,7 +11,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import fmt
+from . import fmt, form_fields
 from .errors import TemplateProblem
 from .zipfix import Frame, Member, read_zip
 
@@ -74,8 +74,9 @@ class FormTemplate:
     part would be printed literally: such a template is refused, naming the part.
     """
 
-    def __init__(self, path: Path, env: SandboxedEnvironment | None = None):
+    def __init__(self, path: Path, env: SandboxedEnvironment | None = None, form: str | None = None):
         self.path = path
+        self.form = form  # a known form: its context gets the Japanese placeholder names (form_fields)
         self.env = env or make_env()
         try:
             data = path.read_bytes()
@@ -145,6 +146,8 @@ class FormTemplate:
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:
+        if self.form is not None:
+            context = form_fields.template_context(self.form, context)
         return self.frame.fill(
             {
                 name: Member.stored(name, (p.prefix + self.render_xml(context, name) + p.suffix).encode("utf-8"))
@@ -154,15 +157,16 @@ class FormTemplate:
 
 
 def load_templates(
-    directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None
+    directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None, paths: dict[str, Path] | None = None
 ) -> dict[str, FormTemplate]:
+    """The three forms from directory, or each from paths[form] when given (an office's edited templates)."""
     env = make_env()
     out = {}
     for form, name in FORMS.items():
-        path = directory / name
+        path = paths[form] if paths and form in paths else directory / name
         if not path.exists():
             raise TemplateProblem(f"テンプレート「{path}」がありません。`make templates` で作り直してください。")
-        out[form] = FormTemplate(path, env)
+        out[form] = FormTemplate(path, env, form)
         if fields is not None:
-            out[form].check_fields(fields[form])
+            out[form].check_fields(set(fields[form]) | set(form_fields.known_names(form)))
     return out
