@@ -74,6 +74,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "開催結果報告書": (
         _f("宛先", "addressee", "宛先の「○○警察署長」（会議シートの報告先が副署長・次長ならその職）", "仙台中央警察署長"),
+        _f("警察署名", "station", "警察署名（署シートの警察署名）", "仙台中央警察署"),
         _f("報告日", "report_date", "報告書の日付（会議シートの報告日、和暦。空欄なら「年　月　日」）", "令和2年3月9日"),
         _f("報告者交番等", "reporter_post", "報告者の交番・駐在所（会議シート）", "一番町交番"),
         _f("報告者階級", "reporter_rank", "報告者の階級（会議シート）", "巡査部長"),
@@ -197,7 +198,9 @@ def placeholder_page(forms: list[str]) -> str:
         out.append(f"<h2>{e(form)}（{e(form)}.docx）</h2>")
         out.append('<table class="fields"><tr><th>差込み記号</th><th>意味</th><th>英語名（別名）</th></tr>')
         for usage, meaning, alias in placeholder_rows(form):
-            out.append(f"<tr><td><code>{e(usage)}</code></td><td>{e(meaning)}</td><td><code>{e(alias)}</code></td></tr>")
+            out.append(
+                f"<tr><td><code>{e(usage)}</code></td><td>{e(meaning)}</td><td><code>{e(alias)}</code></td></tr>"
+            )
         out.append("</table>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -331,7 +331,16 @@ def styles_xml() -> str:
         f'<w:spacing w:line="{SMALL_LINE * 20 + 20}" w:lineRule="exact"/>'
         f'<w:ind w:left="{note_hang}" w:hanging="{note_hang}"/></w:pPr>'
         f'<w:rPr><w:sz w:val="{int(SMALL * 2)}"/><w:szCs w:val="{int(SMALL * 2)}"/></w:rPr></w:style>'
-        "</w:styles>"
+        # Word's own header and footer styles: a header or footer the clerk adds in Word (or python-docx)
+        # refers to them, and a reference to a style that is not there is a finding of openxml-audit.
+        + "".join(
+            f'<w:style w:type="paragraph" w:styleId="{sid}"><w:name w:val="{name}"/><w:basedOn w:val="Normal"/>'
+            '<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:pPr><w:tabs>'
+            f'<w:tab w:val="center" w:pos="{text_w // 2}"/><w:tab w:val="right" w:pos="{text_w}"/>'
+            "</w:tabs></w:pPr></w:style>"
+            for sid, name in (("Header", "header"), ("Footer", "footer"))
+        )
+        + "</w:styles>"
     )
 
 
