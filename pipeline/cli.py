@@ -320,13 +320,15 @@ def cmd_watch(args) -> int:
 
     def regenerate(paths: list[Path]) -> None:
         # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
-        only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
-        _watch_run(args, only)
+        # So does a saved form template.
+        everything = any(p.name == ELECTION_BOOK or p.suffix.lower() == ".docx" for p in paths)
+        _watch_run(args, None if everything else paths)
 
     # What is already in the folder first, then every workbook dropped in or saved.
     _watch_run(args, None)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
-    watch(args.input, regenerate, log=lambda s: print(s, flush=True))
+    forms = args.forms or args.input / "様式"
+    watch(args.input, regenerate, log=lambda s: print(s, flush=True), forms=forms.resolve() if forms.is_dir() else None)
     return EXIT_OK
 
 

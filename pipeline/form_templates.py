@@ -121,9 +121,17 @@ def resolve(input_dir: Path | None, forms_dir: Path | None) -> FormSet:
     return FormSet(folder, tuple(uses))
 
 
+_CHECKED: dict[tuple[str, str], list[FormProblem]] = {}
+
+
 def ensure_sound(forms: FormSet) -> None:
     """Raise TemplateProblem naming every problem of the office's templates (the built-in ones are tested)."""
-    problems = [p for u in forms.uses if not u.builtin for p in check_template(u.form, u.path)]
+    problems = []
+    for u in forms.uses:
+        if not u.builtin:
+            if (u.form, u.sha256) not in _CHECKED:  # watch checks the same bytes on every save of a workbook
+                _CHECKED[(u.form, u.sha256)] = check_template(u.form, u.path)
+            problems += _CHECKED[(u.form, u.sha256)]
     if problems:
         raise TemplateProblem(
             f"様式フォルダ「{forms.folder}」のテンプレートに直すところがあります。文書は作っていません。\n"
@@ -171,7 +179,7 @@ def part_label(name: str) -> str:
 
 
 def _text(xml: str) -> str:
-    return re.sub(r"\s+", " ", _MARKUP.sub("", xml)).strip()
+    return re.sub(r"[ \t\r\n]+", " ", _MARKUP.sub("", xml)).strip(" ")  # 全角 spaces are text
 
 
 def _around(text: str, at: int, width: int = 20) -> str:
