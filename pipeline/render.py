@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -154,6 +155,24 @@ class FormTemplate:
                 for name, p in self.parts.items()
             }
         )
+
+
+# The built-in templates before their placeholders were Japanese (SHA-256), and the context keys added since:
+# a manifest key of that version (sha256 of template SHA + values) is recognised, so that an upgrade alone
+# gives a hand-edited document no _新版 (write.py: same_record).
+EARLIER_TEMPLATES = {
+    "委嘱状": "3d4db583a3ef7402b7835c455754d3ec9c72073ff1f1c7e83bad3a66135c51cd",
+    "設置報告書": "77996094f93ecc8282614378017d6e667d7978d40dde3a25ec0dc889c24b119d",
+    "開催結果報告書": "2bb61f37a867fb3cb9bbf2013ccc654f5db4a6307cdfe72998124efd0024362b",
+}
+_ADDED_KEYS = {"開催結果報告書": {"station"}}
+
+
+def earlier_keys(form: str, fingerprint: str, context: dict) -> set[str]:
+    """The manifest keys an earlier version would have recorded for this document with these values."""
+    values = {k: v for k, v in context.items() if k not in _ADDED_KEYS.get(form, set())}
+    blob = json.dumps(values, ensure_ascii=False, sort_keys=True).encode()
+    return {hashlib.sha256(fp.encode() + blob).hexdigest() for fp in (fingerprint, EARLIER_TEMPLATES.get(form, ""))}
 
 
 def load_templates(

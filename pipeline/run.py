@@ -626,8 +626,11 @@ def write_documents(
             # "<record>:<template>": a hand-edited file whose template alone changed gets no 新版 (write.py).
             key = f"{sha256(values)}:{template.fingerprint[:16]}"
             old = manifest.keys.get(doc.path)
-            if old is not None and ":" not in old and old == sha256(template.fingerprint.encode() + values):
-                manifest.keys[doc.path] = old = key  # the key as an earlier version wrote it: the same inputs
+            if old is not None and ":" not in old:  # written by an earlier version: the same values?
+                from .render import earlier_keys
+
+                if old in earlier_keys(doc.form, template.fingerprint, context):
+                    manifest.keys[doc.path] = old = f"{sha256(values)}:earlier"
             try:
                 doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
                 doc.form_changed = (
