@@ -108,6 +108,15 @@ def unknown_row_item(doc) -> None:
     r.text = "{% for 委員 in 委員一覧 %}{{ 委員.氏名 }}{% endfor %}"
 
 
+def title(doc) -> None:
+    doc.core_properties.title = "{{ 氏名 }}様の委嘱状"
+
+
+def python_internals(doc) -> None:
+    _, r = next(_runs_with(doc, "委嘱します。"))
+    r.text = "あなたを{{ 協議会名.__class__.__mro__ }}委員に委嘱します。"
+
+
 # (edit, expected exit code, what the message must contain: form, part, placeholder, text around)
 CASES = {
     "wording": (wording, 0, []),
@@ -119,6 +128,8 @@ CASES = {
     "full-width-braces": (wide_braces, 2, ["委嘱状.docx", "本文", "全角", "｛｛", "あなたを｛｛ 協議会名"]),
     "unknown-in-header": (unknown_in_header, 2, ["委嘱状.docx", "ヘッダー", "「所長名」", "{{ 所長名 }}　控"]),
     "list-of-another-form": (unknown_row_item, 2, ["委嘱状.docx", "本文", "「委員一覧」"]),
+    "title": (title, 0, []),
+    "sandbox": (python_internals, 2, ["委嘱状.docx"]),
 }  # fmt: skip
 
 
@@ -382,3 +393,58 @@ def test_watch_reports_a_failing_template_writes_nothing_and_recovers(tmp_path, 
     assert main(["forms", "export", str(inp / FOLDER), "--force"]) == 0  # fixed
     _watch_run(args, None)
     assert len(list(out.rglob("*.docx"))) == 25
+
+
+def test_a_placeholder_where_it_is_not_rendered_is_refused_naming_the_part(exported, capsys):
+    """The company field (docProps/app.xml) is not rendered: printed literally, so refused."""
+    import zipfile
+
+    path = exported / "設置報告書.docx"
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            if info.filename == "docProps/app.xml":
+                data = data.replace(b"</Properties>", "<Company>{{ 警察署名 }}</Company></Properties>".encode())
+            z.writestr(info, data)
+    capsys.readouterr()
+    assert main(["forms", "check", str(exported)]) == 2
+    out = capsys.readouterr().out
+    assert "設置報告書.docx の文書のプロパティ（app.xml）" in out and "{{ 警察署名 }}" in out
+
+
+def test_a_title_placeholder_is_rendered(exported):
+    _edit(exported / "委嘱状.docx", title)
+    form, ctx = contexts()["form1-ordinary"]
+    data = FormTemplate(exported / "委嘱状.docx", form=form).render(ctx)
+    assert Docx(io.BytesIO(data)).core_properties.title == f"{ctx['name']}様の委嘱状"
+
+
+def test_an_upgrade_from_earlier_manifest_keys_gives_no_new_version(tmp_path):
+    """Keys written by the version before Japanese placeholders (sha256 of template SHA + values): a
+    hand-edited document stays kept-edited without a _新版, its form reported as changed."""
+    from pipeline.plan import plan_documents
+    from pipeline.render import EARLIER_TEMPLATES
+    from pipeline.validate import Options, validate_workbook
+
+    inp, out = _setup(tmp_path)
+    result = validate_workbook(inp / "テスト署.xlsx", Options(as_of=AS_OF))
+    manifest = json.loads((out / ".manifest.json").read_text("utf-8"))
+    for plan in plan_documents(result.book, result.findings, result.canon, "テスト警察署"):
+        ctx = {k: v for k, v in plan.build().items() if not (plan.document.form == "開催結果報告書" and k == "station")}
+        blob = json.dumps(ctx, ensure_ascii=False, sort_keys=True).encode()
+        fp = EARLIER_TEMPLATES[plan.document.form].encode()
+        manifest["keys"][plan.document.path] = hashlib.sha256(fp + blob).hexdigest()
+    (out / ".manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+    edited = sorted(p for p in _docs(out) if "/開催結果報告書/" in p)[0]
+    _hand_edit(out / edited)
+    kept = (out / edited).read_bytes()
+    (inp / "テスト署.xlsx").touch()  # the run record alone would take the workbook as it was
+    import shutil
+
+    shutil.rmtree(out / ".kobankyo-cache")
+    assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
+    status = _statuses(out)[edited]
+    assert status["status"] == "kept-edited" and status.get("form_changed") is True and "new_path" not in status
+    assert (out / edited).read_bytes() == kept
+    assert not [p for p in _docs(out) if "_新版" in p]
