@@ -397,16 +397,11 @@ def test_watch_reports_a_failing_template_writes_nothing_and_recovers(tmp_path, 
 
 def test_a_placeholder_where_it_is_not_rendered_is_refused_naming_the_part(exported, capsys):
     """The company field (docProps/app.xml) is not rendered: printed literally, so refused."""
-    import zipfile
-
-    path = exported / "設置報告書.docx"
-    with zipfile.ZipFile(path) as z:
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in members:
-            if info.filename == "docProps/app.xml":
-                data = data.replace(b"</Properties>", "<Company>{{ 警察署名 }}</Company></Properties>".encode())
-            z.writestr(info, data)
+    company = "<Company>{{ 警察署名 }}</Company></Properties>".encode()
+    _rezip(
+        exported / "設置報告書.docx",
+        lambda name, data: data.replace(b"</Properties>", company) if name == "docProps/app.xml" else data,
+    )
     capsys.readouterr()
     assert main(["forms", "check", str(exported)]) == 2
     out = capsys.readouterr().out
@@ -448,3 +443,29 @@ def test_an_upgrade_from_earlier_manifest_keys_gives_no_new_version(tmp_path):
     assert status["status"] == "kept-edited" and status.get("form_changed") is True and "new_path" not in status
     assert (out / edited).read_bytes() == kept
     assert not [p for p in _docs(out) if "_新版" in p]
+
+
+def _rezip(path: Path, change) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in members:
+            z.writestr(info, change(info.filename, data))
+
+
+def test_openxml_audit_findings_are_reported_with_form_and_part(exported, capsys):
+    """A header whose paragraph style is not in styles.xml: Word would repair the file."""
+
+    def drop_header_style(name: str, data: bytes) -> bytes:
+        if name != "word/styles.xml":
+            return data
+        return re.sub(rb'<w:style w:type="paragraph" w:styleId="Header">.*?</w:style>', b"", data)
+
+    _rezip(exported / "委嘱状.docx", drop_header_style)
+    _edit(exported / "委嘱状.docx", header)
+    capsys.readouterr()
+    assert main(["forms", "check", str(exported)]) == 2
+    out = capsys.readouterr().out
+    assert "委嘱状.docx のヘッダー（header1.xml）" in out and "openxml-audit" in out and "Header" in out
