@@ -170,13 +170,15 @@ def _usage(f: Field) -> str:
     return f"{{{{ {f.name} }}}}"
 
 
-def placeholder_rows(form: str) -> list[tuple[str, str, str]]:
-    """(placeholder as typed, meaning, English alias) for each declared name, rows of a list indented."""
+def placeholder_rows(form: str) -> list[tuple[str, str, str, str]]:
+    """(placeholder as typed, meaning, example, English alias) for each declared name, then a list's row fields."""
     rows = []
     for f in FIELDS[form]:
-        rows.append((_usage(f), f.meaning, f.key))
+        rows.append((_usage(f), f.meaning, f.example, f.key))
         for i in f.items:
-            rows.append((f"{{{{ {f.loop_var}.{i.name} }}}}", f"（{f.name}の各行）{i.meaning}", f"{f.key}[].{i.key}"))
+            rows.append(
+                (f"{{{{ {f.loop_var}.{i.name} }}}}", f"（{f.name}の各行）{i.meaning}", i.example, f"{f.key}[].{i.key}")
+            )
     return rows
 
 
@@ -196,10 +198,11 @@ def placeholder_page(forms: list[str]) -> str:
     ]
     for form in forms:
         out.append(f"<h2>{e(form)}（{e(form)}.docx）</h2>")
-        out.append('<table class="fields"><tr><th>差込み記号</th><th>意味</th><th>英語名（別名）</th></tr>')
-        for usage, meaning, alias in placeholder_rows(form):
+        out.append('<table class="fields"><tr><th>差込み記号</th><th>意味</th><th>例</th><th>英語名（別名）</th></tr>')
+        for usage, meaning, example, alias in placeholder_rows(form):
             out.append(
-                f"<tr><td><code>{e(usage)}</code></td><td>{e(meaning)}</td><td><code>{e(alias)}</code></td></tr>"
+                f"<tr><td><code>{e(usage)}</code></td><td>{e(meaning)}</td><td>{e(example)}</td>"
+                f"<td><code>{e(alias)}</code></td></tr>"
             )
         out.append("</table>")
     out.append("</body></html>")

@@ -185,7 +185,7 @@ def test_export_refuses_to_overwrite_without_force(exported, capsys):
     assert (exported / "委嘱状.docx").read_bytes() != b"edited by the office"
 
 
-def _page_rows(exported: Path) -> dict[str, list[tuple[str, str, str]]]:
+def _page_rows(exported: Path) -> dict[str, list[tuple[str, ...]]]:
     page = lhtml.fromstring((exported / form_fields.LIST_NAME).read_bytes())
     out = {}
     for h2, table in zip(page.findall(".//h2"), page.findall(".//table"), strict=True):
@@ -206,12 +206,16 @@ def test_exported_list_is_the_declaration(exported):
                 usage = f"if {f.name}"
             else:
                 usage = f"{{{{ {f.name} }}}}"
-            expected.append((usage, f.meaning, f.key))
-            expected += [(f"{{{{ {f.loop_var}.{i.name} }}}}", i.meaning, f"{f.key}[].{i.key}") for i in f.items]
+            expected.append((usage, f.meaning, f.example, f.key))
+            expected += [
+                (f"{{{{ {f.loop_var}.{i.name} }}}}", i.meaning, i.example, f"{f.key}[].{i.key}") for i in f.items
+            ]
         got = rows[form]
         assert len(got) == len(expected), form
-        for (usage, meaning, alias), (g_usage, g_meaning, g_alias) in zip(expected, got, strict=True):
-            assert usage in g_usage and meaning in g_meaning and g_alias == alias
+        for (usage, meaning, example, alias), (g_usage, g_meaning, g_example, g_alias) in zip(
+            expected, got, strict=True
+        ):
+            assert usage in g_usage and meaning in g_meaning and g_example == example and g_alias == alias
         # The declaration covers every value forms.py gives the form, and nothing else.
         assert {f.key for f in fields} == forms.FIELDS[form]
 
