@@ -42,5 +42,6 @@ echo "wheel: kobankyo from an installed wheel writes the same bytes as the repos
 "$kobankyo" forms export ブック/様式
 test -s ブック/様式/委嘱状.docx && test -s ブック/様式/差込み項目一覧.html
 "$kobankyo" forms check ブック/様式
-"$kobankyo" reports --input ブック --output 結果 --as-of "$as_of" | grep -q "SHA-256"
+"$kobankyo" reports --input ブック --output 結果 --as-of "$as_of" > "$work/forms.log"
+grep -q "SHA-256" "$work/forms.log"
 echo "wheel: forms export, check and a run with the exported 様式 folder"

@@ -473,3 +473,15 @@ def test_openxml_audit_findings_are_reported_with_form_and_part(exported, capsys
     assert main(["forms", "check", str(exported)]) == 2
     out = capsys.readouterr().out
     assert "委嘱状.docx のヘッダー（header1.xml）" in out and "openxml-audit" in out and "Header" in out
+
+
+def test_a_forms_folder_that_is_not_there_stops_the_run(tmp_path, capsys):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    missing = tmp_path / "ない"
+    assert (
+        main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S, "--forms", str(missing)]) == 2
+    )
+    assert str(missing) in capsys.readouterr().err
+    assert not list(out.rglob("*.docx"))
+    assert main(["forms", "check", str(missing)]) == 2
