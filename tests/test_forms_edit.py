@@ -220,25 +220,33 @@ def test_exported_list_is_the_declaration(exported):
         assert {f.key for f in fields} == forms.FIELDS[form]
 
 
-def _declared_values(form: str, ctx: dict) -> list[tuple[str, str]]:
-    """(placeholder source, printed text expected) for every declared name, from the English context."""
-    out = []
-    for f in form_fields.FIELDS[form]:
-        if f.items:
-            for i in f.items:
-                src = f"{{% for r in {f.name} %}}[{{{{ r.{i.name} }}}}]{{% endfor %}}"
-                out.append((src, "".join(f"[{row[i.key]}]" for row in ctx[f.key])))
-        elif f.flag:
-            out.append((f"{{% if {f.name} %}}はい{{% else %}}いいえ{{% endif %}}", "はい" if ctx[f.key] else "いいえ"))
+def _listed_values(rows: list[tuple[str, ...]], ctx: dict) -> list[tuple[str, str]]:
+    """(template source, text expected) for every placeholder of the exported list: the source from its
+    placeholder column, the expected text from forms.py's context through its English-name column."""
+    out, loop = [], None
+    for usage, _meaning, _example, alias in rows:
+        if m := re.match(r"\{%tr for (\S+) in (\S+) %\}", usage):
+            loop = m.groups()  # (row name, list name): the rows below are its fields
+            continue
+        if "[]." in alias:
+            key, item = alias.split("[].")
+            var, listed = loop
+            src = f"{{% for {var} in {listed} %}}[{usage}]{{% endfor %}}"
+            out.append((src, "".join(f"[{row[item]}]" for row in ctx[key])))
+        elif m := re.match(r"\{%p if (\S+) %\}", usage):
+            out.append(
+                (f"{{% if {m.group(1)} %}}はい{{% else %}}いいえ{{% endif %}}", "はい" if ctx[alias] else "いいえ")
+            )
         else:
-            out.append((f"{{{{ {f.name} }}}}", ctx[f.key]))
+            out.append((usage, ctx[alias]))
     return out
 
 
 @pytest.mark.parametrize("case", sorted(contexts()))
-def test_every_declared_placeholder_renders_its_value(tmp_path, case):
+def test_every_listed_placeholder_renders_its_value(exported, tmp_path, case):
     form, ctx = contexts()[case]
-    pairs = _declared_values(form, ctx)
+    pairs = _listed_values(_page_rows(exported)[form], ctx)
+    assert len(pairs) == sum(len(f.items) or 1 for f in form_fields.FIELDS[form])
     doc = Docx()
     for n, (src, _) in enumerate(pairs):
         doc.add_paragraph(f"{n}:{src}")
