@@ -49,6 +49,17 @@ def has_placeholder(xml: str) -> bool:
     return bool(_TAG.search(_MARKUP.sub("", xml)))
 
 
+# Word writes who saved a template into its properties: no document made from it carries that (SPEC 5: no
+# personal data in the properties). The built-in templates have none of these: their bytes stay as they are.
+_PERSONAL = re.compile(
+    rb"<(?P<p>[A-Za-z][\w.-]*:)?(?P<n>creator|lastModifiedBy|lastPrinted)\b[^>]*?(?:/>|>.*?</(?P=p)?(?P=n)>)", re.S
+)
+
+
+def _scrub(name: str, blob: bytes) -> bytes:
+    return _PERSONAL.sub(b"", blob) if name == "docProps/core.xml" else blob
+
+
 class _Part:
     """One rendered part: the compiled template and the unchanged text around it."""
 
@@ -84,7 +95,7 @@ class FormTemplate:
             tpl = DocxTemplate(path)
             tpl.init_docx()
             body = tpl.patch_xml(tpl.get_xml())
-            members = read_zip(data)
+            members = [(n, _scrub(n, b)) for n, b in read_zip(data)]
         except Exception as e:
             raise TemplateProblem(f"テンプレート「{path.name}」を開けません（{type(e).__name__}: {e}）。") from None
         self.fingerprint = hashlib.sha256(data).hexdigest()

@@ -493,3 +493,20 @@ def test_a_forms_folder_that_is_not_there_stops_the_run(tmp_path, capsys):
     assert str(missing) in capsys.readouterr().err
     assert not list(out.rglob("*.docx"))
     assert main(["forms", "check", str(missing)]) == 2
+
+
+def test_who_saved_the_template_is_not_in_the_documents(exported):
+    """Word records the author and who saved last: a document made from the template carries neither."""
+
+    def saved_by_a_clerk(doc) -> None:
+        wording(doc)
+        doc.core_properties.author = "山田　花子"
+        doc.core_properties.last_modified_by = "山田　花子"
+
+    _edit(exported / "委嘱状.docx", saved_by_a_clerk)
+    assert check_folder(exported)[0] == []
+    form, ctx = contexts()["form1-ordinary"]
+    data = FormTemplate(exported / "委嘱状.docx", form=form).render(ctx)
+    assert "山田".encode() not in b"".join(_parts(data).values())
+    props = Docx(io.BytesIO(data)).core_properties
+    assert props.author == "" and props.last_modified_by == "" and props.title == "委嘱状"
