@@ -171,8 +171,9 @@ def part_label(name: str) -> str:
     m = re.fullmatch(r"word/(header|footer)\d*\.xml", name)
     if m:
         return f"{'ヘッダー' if m.group(1) == 'header' else 'フッター'}（{name.rsplit('/', 1)[-1]}）"
-    if name == "word/footnotes.xml":
-        return "脚注"
+    words = {"word/footnotes.xml": "脚注", "word/endnotes.xml": "文末脚注", "word/comments.xml": "コメント"}
+    if name in words:
+        return words[name]
     if name.startswith("docProps/"):
         return f"文書のプロパティ（{name.rsplit('/', 1)[-1]}）"
     return f"部分 {name}"
