@@ -175,7 +175,7 @@ def annotate_book(
     )
     if documents is not None:
         sheet = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
-        sheet.rows.extend([[(line, wrap if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used
+        sheet.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
         book.add_sheet(sheet, 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]
     record += [[(v, 0) for v in m] for m in marks]
