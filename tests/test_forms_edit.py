@@ -17,6 +17,7 @@ from docx import Document as Docx
 from docx.oxml import parse_xml
 from lxml import html as lhtml
 from openpyxl import load_workbook
+from openxml_audit import OpenXmlValidator
 
 from pipeline import form_fields, forms
 from pipeline.annotate import STATUS_SHEET
@@ -322,6 +323,10 @@ def test_an_edited_form_reaches_every_unedited_document_of_that_form_only(tmp_pa
     cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value]
     assert any(str(forms_dir) in c for c in cells) and any(sha in c for c in cells)
     assert any("様式が変わりました" in c for c in cells)
+    # Word opens both cleanly: the copy with its template lines, a document with the header the office added.
+    validator = OpenXmlValidator(max_errors=0)
+    assert validator.validate(str(out / "テスト警察署" / ANNOTATED)).errors == []
+    assert validator.validate(str(out / commissions[1])).errors == []
     # A re-run with nothing changed keeps saying so, and writes nothing.
     assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S, *extra]) == 0
     assert _docs(out) == after
