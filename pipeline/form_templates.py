@@ -201,13 +201,39 @@ def check_folder(directory: Path) -> tuple[list[FormProblem], list[str]]:
     return problems, missing
 
 
+MAX_TEMPLATE = 32 * 2**20  # a form is tens of KB; a logo or two stay far below this, packed or unpacked
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _read_members(data: bytes) -> dict[str, bytes]:
+    """The XML parts, every member inflated with a bound on what it really inflates to (headers can lie)."""
+    out, total = {}, 0
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            with z.open(info) as f:
+                chunks = []
+                while chunk := f.read(1 << 20):
+                    total += len(chunk)
+                    if total > MAX_TEMPLATE:
+                        raise _TooBig
+                    chunks.append(chunk)
+            if info.filename.endswith((".xml", ".rels")):
+                out[info.filename] = b"".join(chunks)
+    return out
+
+
 def check_template(form: str, path: Path) -> list[FormProblem]:
     """Every problem of one template; none means every run renders it into a document Word opens cleanly."""
     try:
-        data = path.read_bytes()
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            members = {n: z.read(n) for n in z.namelist() if n.endswith((".xml", ".rels"))}
-    except (OSError, zipfile.BadZipFile, ValueError) as e:
+        if path.stat().st_size > MAX_TEMPLATE:
+            return [FormProblem(form, "ファイル", f"様式のファイルが大きすぎます（{MAX_TEMPLATE // 2**20} MBまで）。")]
+        members = _read_members(path.read_bytes())
+    except _TooBig:
+        return [FormProblem(form, "ファイル", f"展開すると大きすぎるファイルです（{MAX_TEMPLATE // 2**20} MBまで）。")]
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError) as e:
         return [FormProblem(form, "ファイル", f"Wordの文書（.docx）として開けません（{type(e).__name__}）。")]
     if BODY not in members:
         return [FormProblem(form, "ファイル", "Wordの文書（.docx）ではありません（本文がありません）。")]

@@ -515,3 +515,15 @@ def test_who_saved_the_template_is_not_in_the_documents(exported):
     assert "山田".encode() not in b"".join(_parts(data).values())
     props = Docx(io.BytesIO(data)).core_properties
     assert props.author == "" and props.last_modified_by == "" and props.title == "委嘱状"
+
+
+def test_a_template_that_inflates_beyond_reason_is_refused_before_it_is_opened(exported, capsys):
+    """A zip member of a few KB that inflates to 40 MB (the template folder is as untrusted as the input)."""
+    import zipfile
+
+    with zipfile.ZipFile(exported / "委嘱状.docx", "a", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/media/padding.bin", b"\0" * (40 * 2**20))
+    assert (exported / "委嘱状.docx").stat().st_size < 2**20
+    capsys.readouterr()
+    assert main(["forms", "check", str(exported)]) == 2
+    assert "委嘱状.docx のファイル: 展開すると大きすぎる" in capsys.readouterr().out
