@@ -108,11 +108,16 @@ def resolve(input_dir: Path | None, forms_dir: Path | None) -> FormSet:
     folder = forms_dir
     if folder is not None and not folder.is_dir():
         raise TemplateProblem(f"様式フォルダ「{folder}」がありません（--forms で指定したフォルダ）。")
+    inside = None  # the 様式 folder of the input folder is as untrusted as the input: links stay inside it
     if folder is None and input_dir is not None and (input_dir / FOLDER).is_dir():
-        folder = input_dir / FOLDER
+        folder, inside = input_dir / FOLDER, input_dir.resolve()
     uses = []
     for form, name in FORMS.items():
         own = folder / name if folder is not None else None
+        if own is not None and inside is not None and own.exists() and not own.resolve().is_relative_to(inside):
+            raise TemplateProblem(
+                f"様式「{own}」は入力フォルダの外を指すリンクなので読みません。ファイルそのものを置いてください。"
+            )
         if own is not None and own.is_file():
             uses.append(FormUse(form, own, _sha(own), False))
         else:

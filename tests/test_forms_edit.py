@@ -527,3 +527,15 @@ def test_a_template_that_inflates_beyond_reason_is_refused_before_it_is_opened(e
     capsys.readouterr()
     assert main(["forms", "check", str(exported)]) == 2
     assert "委嘱状.docx のファイル: 展開すると大きすぎる" in capsys.readouterr().out
+
+
+def test_a_template_linked_from_outside_the_input_folder_is_not_read(tmp_path, capsys):
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_book(inp / "テスト署.xlsx", baseline())
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["forms", "export", str(elsewhere)]) == 0
+    (inp / FOLDER).mkdir()
+    (inp / FOLDER / "委嘱状.docx").symlink_to(elsewhere / "委嘱状.docx")
+    assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 2
+    assert "入力フォルダの外を指すリンク" in capsys.readouterr().err
+    assert not list(out.rglob("*.docx"))
