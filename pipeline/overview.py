@@ -1060,7 +1060,12 @@ def environment() -> SandboxedEnvironment:
 
 
 def _render(template: str, page: object) -> str:
-    return environment().get_template(template).render(page=page)
+    """A page as text. MarkupSafe spells an escaped quote &#34; and an apostrophe &#39;; the pages keep
+    html.escape's &quot; and &#x27; (what they said before the templates), so that a page is byte for byte
+    the same from one version to the next. Both spellings only ever come from escaping: workbook text that
+    holds one is written &amp;#39;, and the templates' own text holds none."""
+    html = environment().get_template(template).render(page=page)
+    return html.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
 
 
 # --- entry point ----------------------------------------------------------------------
