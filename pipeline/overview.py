@@ -854,8 +854,7 @@ def station_page_view(sv: StationView, as_of: dt.date, made_at: str = "") -> Sta
         max_sections=MAX_COUNCIL_SECTIONS,
         max_findings=MAX_FINDING_ROWS,
         sections=[
-            _council_section(v, sv, as_of, f"council-{i}")
-            for i, v in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1)
+            _council_section(v, sv, as_of, f"council-{i}") for i, v in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1)
         ],
         others=_other_councils(sv.councils[MAX_COUNCIL_SECTIONS:], as_of),
         opinions=_opinions(sv, as_of),
