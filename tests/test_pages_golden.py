@@ -6,6 +6,8 @@ the spelling of escaped quotes (`&quot;`, `&#x27;`), so the comparison is of the
 Cases: the input samples, the odd stations of test_overview (open requests with markup, a station without
 meetings, an unreadable file), a station past the page's limits, and hand-built books whose every text field
 holds markup, quotes, line breaks and an XML-illegal character.
+A change meant to change what the pages show (or the samples) records the hashes again with the same command
+and says so in its commit message.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import json
 import re
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -207,6 +210,16 @@ def test_no_template_receives_text_marked_safe():
         if p.exists():
             assert _offending(p.read_text("utf-8"), SAFE_IN_PYTHON) == [], p.name
             assert "esc(" not in p.read_text("utf-8"), p.name
+
+
+def test_the_wheel_carries_every_template():
+    """pyproject's packages and package-data name the folder and every kind of file in it (make wheel-test
+    runs the installed wheel)."""
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert "pipeline.page_templates" in tool["packages"]
+    patterns = tool["package-data"]["pipeline.page_templates"]
+    files = [p for p in PAGES.iterdir() if p.is_file() and p.suffix != ".py"]
+    assert files and all(any(p.match(pat) for pat in patterns) for p in files), files
 
 
 def test_the_environment_escapes():
