@@ -222,6 +222,23 @@ def test_the_wheel_carries_every_template():
     assert files and all(any(p.match(pat) for pat in patterns) for p in files), files
 
 
+def test_a_template_edit_makes_the_run_record_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A re-run keeps the 概要.html of an unchanged workbook only while the program is the same: the page
+    templates are part of it, as the f-strings were (cache._program_fingerprint)."""
+    import shutil
+
+    from pipeline import cache
+
+    copy = tmp_path / "page_templates"
+    shutil.copytree(PAGES, copy)
+    real = cache.resources.files
+    monkeypatch.setattr(cache.resources, "files", lambda p: copy if p == "pipeline.page_templates" else real(p))
+    for name in ("station.html", "style.css"):
+        before = cache._program_fingerprint()
+        (copy / name).write_text((copy / name).read_text("utf-8") + " ", "utf-8")
+        assert cache._program_fingerprint() != before, name
+
+
 def test_the_environment_escapes():
     env = overview.environment()
     assert env.autoescape is True or env.autoescape("x.html")
