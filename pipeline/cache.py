@@ -35,10 +35,10 @@ FORMAT = 2  # 2: the findings in the record, only the model in the pickle
 def _program_fingerprint() -> str:
     """The code and the files it ships: any change to them makes every recorded result stale."""
     h = hashlib.sha256()
-    for package in ("pipeline", "pipeline.templates_docx", "pipeline.resources"):
+    for package in ("pipeline", "pipeline.templates_docx", "pipeline.resources", "pipeline.page_templates"):
         root = resources.files(package)
         for entry in sorted(root.iterdir(), key=lambda e: e.name):
-            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf")):
+            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf", ".html", ".css")):
                 h.update(entry.name.encode())
                 h.update(entry.read_bytes())
     return h.hexdigest()
