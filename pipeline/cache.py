@@ -33,7 +33,7 @@ from .findings import Finding, Severity
 from .model import Book
 from .plan import Document
 from .result import Result, StationSummary
-from .write import atomic_write
+from .write import OutputLink, atomic_write, check_no_link, safe_relative
 
 CACHE_DIR = ".kobankyo-cache"
 RECORD = "record.json"
@@ -114,14 +114,6 @@ def _key() -> bytes:
 
 
 _MODEL_NAME = re.compile(r"[0-9a-f]{16}-[0-9a-f]{16}\.pickle")
-
-
-def safe_relative(rel: object) -> bool:
-    """A path the record or the manifest may name: relative, inside the output folder, no way out of it."""
-    if not isinstance(rel, str) or not rel or "\\" in rel or ":" in rel or "\x00" in rel:
-        return False
-    parts = rel.split("/")
-    return not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
 
 
 def _stat(path: Path | str) -> list[int] | None:
@@ -270,6 +262,7 @@ class RunCache:
         self.entries: dict[str, dict] = {}
         self.sha = ""  # of the record as it is on disk (after save: as this run wrote it)
         try:
+            check_no_link(self.dir / RECORD)  # a record reached through a planted link is not ours
             blob = (self.dir / RECORD).read_bytes()
             data = json.loads(blob)
             if data.get("format") == FORMAT:
@@ -343,7 +336,10 @@ class RunCache:
         target = self.model_path(sha, env)
         name = target.name
         if not target.exists():  # the worker that validated it has usually written it already
-            store_model(target, result)
+            try:
+                store_model(target, result)
+            except OutputLink:
+                return
         stats = {}
         for d in documents:
             for rel in (d.path, d.new_path):
@@ -376,7 +372,10 @@ class RunCache:
         if not self.fresh and entries == self.entries:
             return  # nothing new: the record on disk is already right
         blob = json.dumps({"format": FORMAT, "workbooks": entries}, ensure_ascii=False).encode("utf-8")
-        atomic_write(self.dir / RECORD, blob)
+        try:
+            atomic_write(self.dir / RECORD, blob)
+        except OutputLink:
+            return  # a planted link: no record (the next run works everything out again)
         self.sha = hashlib.sha256(blob).hexdigest()
         keep = {e.get("pickle") for e in entries.values() if isinstance(e, dict)}
         for p in self.dir.glob("*.pickle"):
