@@ -384,6 +384,7 @@ class Manifest:
         self.journal = root / JOURNAL
         self._saved = ""  # sha256 of the text on disk: the text itself is megabytes for a prefecture
         try:
+            check_no_link(self.path)  # a manifest reached through a planted link is not ours
             text = self.path.read_text("utf-8")
             self._saved = sha256(text.encode("utf-8"))
             data = json.loads(text)
@@ -474,7 +475,10 @@ class Manifest:
             return None
 
     def write(self, rel: str, render: Callable[[], bytes], key: str | None = None) -> tuple[str, str | None]:
-        """Write a generated document; returns (status, new_path) as the JSON contract names them."""
+        """Write a generated document; returns (status, new_path) as the JSON contract names them.
+
+        Raises OutputLink when the document or a folder on its way is a link the run did not create."""
+        check_no_link(self.root / rel)  # a planted link is never read as the clerk's edited document either
         current = self._on_disk(rel)
         ours = current is not None and sha256(current) == self.files.get(rel)
         if ours and key is not None and self.keys.get(rel) == key:
