@@ -414,7 +414,7 @@ def macro_book(folder: Path) -> Path:
     wb = parts["xl/workbook.xml"].decode()
     wb = wb.replace(
         "</sheets>",
-        '<sheet name="Macro1" sheetId="99" state="hidden" r:id="rIdXlm"/></sheets>'
+        '<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" name="Macro1" sheetId="99" state="hidden" r:id="rIdXlm"/></sheets>'
         '<definedNames><definedName name="_xlnm.Auto_Open" hidden="1">Macro1!$A$1</definedName>'
         '<definedName name="Auto_Open2">Macro1!$A$1</definedName></definedNames>',
     )
