@@ -1238,6 +1238,35 @@ class Book:
         if len(names) == 0:
             self.wb.remove(names)
 
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-level defined names and what they refer to."""
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            return {}
+        return {dn.get("name", ""): dn.text or "" for dn in names if dn.get("localSheetId") is None}
+
+    def set_defined_name(self, name: str, text: str | None, *, hidden: bool = True) -> None:
+        """Set (or with text None remove) a workbook-level defined name."""
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            if text is None:
+                return
+            names = etree.Element(q("definedNames"))
+            before = [
+                c for c in self.wb if etree.QName(c).localname in ("sheets", "functionGroups", "externalReferences")
+            ]
+            before[-1].addnext(names)
+        for dn in names.findall(q("definedName")):
+            if dn.get("name") == name and dn.get("localSheetId") is None:
+                names.remove(dn)
+        if text is not None:
+            dn = etree.SubElement(names, q("definedName"), name=name)
+            if hidden:
+                dn.set("hidden", "1")
+            dn.text = text
+        if len(names) == 0:
+            self.wb.remove(names)
+
     def set_print_titles(self, name: str, rows: str = "$1:$1") -> None:
         """Rows printed at the top of every page of sheet name (call after renumber_local_names: the
         localSheetId written is the sheet's position now)."""
