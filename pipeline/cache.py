@@ -53,11 +53,16 @@ def _program_fingerprint() -> str:
     return h.hexdigest()
 
 
+MAX_HASHED = 256 * 1024 * 1024  # read.MAX_FILE_BYTES (not imported: read.py brings pandas)
+
+
 def file_sha(path: Path) -> str | None:
     """The file's SHA-256, read in chunks (a 1.5 GB file is never held whole); None when it cannot be read
     (locked, no permission, vanished): the workbook is then validated, which says why, and not recorded."""
     try:
         with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_HASHED:
+                return None  # no clerk's workbook: read.py refuses it without reading it, nothing to record
             return hashlib.file_digest(f, "sha256").hexdigest()
     except OSError:
         return None
