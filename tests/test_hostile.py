@@ -23,7 +23,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -140,15 +139,26 @@ def _append_rows(path: Path, part: str, rows: str, after_data: str = "") -> None
 def xfd_rows(folder: Path) -> Path:
     """10,000 rows each with one empty cell in column XFD (Excel's last column), below the 委員 records."""
     path = _book(folder / "XFD署.xlsx", "XFD警察署")
-    _append_rows(path, "xl/worksheets/sheet3.xml", "".join(f'<row r="{r}"><c r="XFD{r}"/></row>' for r in range(30, 10030)))
+    _append_rows(
+        path, "xl/worksheets/sheet3.xml", "".join(f'<row r="{r}"><c r="XFD{r}"/></row>' for r in range(30, 10030))
+    )
+    return path
+
+
+def xfd_values(folder: Path) -> Path:
+    """10,000 rows each with a value in column XFD: a sheet far wider than any clerk's is refused, cheaply."""
+    path = _book(folder / "XFD値署.xlsx", "XFD値警察署")
+    cells = "".join(f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>' for r in range(30, 10030))
+    _append_rows(path, "xl/worksheets/sheet3.xml", cells)
     return path
 
 
 def wide_merges(folder: Path) -> Path:
-    """1,500 rows each merged from column Z to XFD, the anchor holding a value (outside the contract columns)."""
+    """1,500 merged ranges of two rows each from column Z to XFD, their anchors holding a value (outside the
+    contract columns): 3,000 rows that Excel shows 16,384 cells wide."""
     path = _book(folder / "結合署.xlsx", "結合警察署")
-    rows = "".join(f'<row r="{r}"><c r="Z{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(10, 1510))
-    merges = "".join(f'<mergeCell ref="Z{r}:XFD{r}"/>' for r in range(10, 1510))
+    rows = "".join(f'<row r="{r}"><c r="Z{r}" t="inlineStr"><is><t>x</t></is></c></row>' for r in range(10, 3010))
+    merges = "".join(f'<mergeCell ref="Z{r}:XFD{r + 1}"/>' for r in range(10, 3010, 2))
     _append_rows(path, "xl/worksheets/sheet4.xml", rows, f'<mergeCells count="1500">{merges}</mergeCells>')
     return path
 
@@ -174,6 +184,7 @@ COST_CASES = {
     # case: (builder, what the bad file's entry in 検証結果.json must say)
     "lying zip": (lying_zip, "unreadable"),
     "XFD rows": (xfd_rows, None),
+    "XFD values": (xfd_values, "unreadable"),
     "wide merges": (wide_merges, None),
     "overlapping merges": (overlapping_merges, None),
     "sparse 1.5 GB file": (huge_file, "unreadable"),
@@ -435,11 +446,11 @@ def macro_book(folder: Path) -> Path:
         f'<Relationship Id="rIdAx" Type="{ACTIVEX_REL}" Target="../activeX/activeX1.xml"/></Relationships>'
     ).encode()
     parts["xl/activeX/activeX1.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" '
-        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
-        'ax:classid="{D7053240-CE69-11CD-A777-00DD01143C57}" ax:persistence="persistStreamInit" r:id="rIdBin"/>'
-    ).encode()
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" '
+        b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+        b'ax:classid="{D7053240-CE69-11CD-A777-00DD01143C57}" ax:persistence="persistStreamInit" r:id="rIdBin"/>'
+    )
     parts["xl/activeX/_rels/activeX1.xml.rels"] = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
