@@ -248,7 +248,11 @@ def _check_writable(output_dir: Path) -> None:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
         probe = output_dir / f".write-test-{os.getpid()}"
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # never through a planted link
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # never through a planted link
+        except FileExistsError:  # left by a killed run of a process with the same id (or planted: removed)
+            probe.unlink()
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except OSError as e:
         raise RunFailed(f"出力フォルダ「{output_dir}」に書き込めません（{e.strerror or type(e).__name__}）。") from None

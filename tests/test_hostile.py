@@ -327,6 +327,19 @@ def test_nothing_is_written_through_a_link_the_run_did_not_create(tmp_path, caps
     assert len(links) == 1 and f"{link}" in links[0]["message"] and links[0]["severity"] == "error"
 
 
+@pytest.mark.parametrize("inside", [True, False])
+def test_an_input_link_is_read_only_when_its_target_is_inside_the_input_folder(tmp_path, inside):
+    """SPEC section 6: a link to a workbook elsewhere (another station's share) is not a candidate."""
+    inp, out, elsewhere = tmp_path / "in", tmp_path / "out", tmp_path / "elsewhere"
+    _good(inp)
+    target = _book((inp / "sub" if inside else elsewhere) / "本物.xlsx", "別の警察署")
+    (inp / "リンク署.xlsx").symlink_to(target)
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    files = {w["file"] for w in _report(out)["workbooks"]}
+    assert files == ({GOOD_FILE, "リンク署.xlsx"} if inside else {GOOD_FILE})
+    _assert_good_documents(out)
+
+
 # -- the run record ----------------------------------------------------------------------------------------
 
 
