@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from . import clock
 from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Severity
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _options(args, *, documents: bool, only: list[Path] | None = None) -> RunOptions:
     return RunOptions(
-        as_of=args.as_of or dt.date.today(),
+        as_of=args.as_of or clock.today(),
         strict=args.strict,
         long_tenure_years=args.long_tenure_years,
         documents=documents,

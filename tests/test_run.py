@@ -558,7 +558,8 @@ def test_same_input_gives_the_same_bytes_in_separate_processes(tmp_path):
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}"
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+        # SOURCE_DATE_EPOCH fixes the run's clock: pages say when they were made.
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1796000000"}
         cmd = [sys.executable, "-m", "pipeline", "reports", "--input", str(SAMPLES), "--output", str(out)]
         done = subprocess.run([*cmd, "--as-of", AS_OF], cwd=root, env=env, capture_output=True, timeout=300)
         assert done.returncode == 0, done.stderr.decode()
