@@ -320,6 +320,8 @@ def test_nothing_is_written_through_a_link_the_run_did_not_create(tmp_path, caps
         return
     assert code == 1 or where in ("index", "run record folder"), err.err
     _assert_good_documents(out)
+    if where != "index":  # the prefecture's page is written whatever station's page is a link
+        assert (out / "index.html").is_file() and not (out / "index.html").is_symlink()
     if where in ("index", "run record folder"):
         return
     entry = _entry(out, TARGET_FILE)
@@ -556,3 +558,88 @@ def test_control_characters_from_file_names_and_cells_never_reach_the_terminal(t
     assert "悪い署" in shown and "でたらめ" in shown  # named, without their control characters
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown), repr(shown[:400])
     _assert_good_documents(out)
+
+
+# -- every other case, measured as the cost cases are ------------------------------------------------------
+
+DENIED_RUN = """
+import builtins, errno, io, os, sys
+real = builtins.open
+def guarded(file, *args, **kw):
+    if isinstance(file, (str, os.PathLike)) and os.fspath(file).endswith(sys.argv[1]):
+        raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+    return real(file, *args, **kw)
+builtins.open = io.open = guarded  # as the OS refuses a workbook Excel holds locked (root reads anything)
+from pipeline.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _plant_station_link(tmp: Path, inp: Path, out: Path) -> Path | None:
+    _book(inp / TARGET_FILE, TARGET)
+    out.mkdir()
+    (out / TARGET).symlink_to(tmp / "outside", target_is_directory=True)
+    return None
+
+
+def _plant_pickle(tmp: Path, inp: Path, out: Path) -> Path | None:
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    entry = json.loads((out / ".kobankyo-cache" / "record.json").read_text("utf-8"))["workbooks"][GOOD_FILE]
+    (out / ".kobankyo-cache" / entry["pickle"]).write_bytes(pickle.dumps(_Planted(tmp / "outside" / "ran.txt")))
+    (out / GOOD_STATION / "概要.html").unlink()
+    return None
+
+
+def _unreadable(tmp: Path, inp: Path, out: Path) -> Path | None:
+    bad = _book(inp / "読めない署.xlsx", "読めない警察署")
+    bad.chmod(0)
+    return bad
+
+
+def _clerk_sheets(tmp: Path, inp: Path, out: Path) -> Path | None:
+    from openpyxl import load_workbook
+
+    path = _book(inp / "係の署.xlsx", "係の警察署")
+    wb = load_workbook(path)
+    for name in ("指摘一覧", "作成状況"):
+        wb.create_sheet(name)["A1"] = f"係が書いた{name}"
+    wb.save(path)
+    return None
+
+
+MEASURED = {
+    "unreadable workbook": _unreadable,
+    "station folder is a planted link": _plant_station_link,
+    "planted pickle": _plant_pickle,
+    "Excel 4.0 macro sheet": lambda tmp, inp, out: macro_book(inp) and None,
+    "clerk sheets named like ours": _clerk_sheets,
+    "ESC file name": lambda tmp, inp, out: _book(inp / "\x1b]0;x\x07\x1b[2J署.xlsx", "ESC警察署") and None,
+    "station named index.html": lambda tmp, inp, out: _book(inp / "変な署.xlsx", "index.html") and None,
+    "station named 検証結果.json": lambda tmp, inp, out: _book(inp / "変な署2.xlsx", "検証結果.json") and None,
+}
+
+
+@pytest.mark.parametrize("case", list(MEASURED))
+def test_cost_of_every_other_hostile_case(tmp_path, case):
+    """The same measure for the cases that are not about size: time, peak memory, the good workbook's
+    documents and nothing outside the output folder changed (their own checks are in the tests above)."""
+    inp, out, outside = tmp_path / "in", tmp_path / "out", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "大事.txt").write_text("a colleague's file")
+    _good(inp)
+    denied = MEASURED[case](tmp_path, inp, out)
+    before = _tree(tmp_path, skip=out)
+    args = ["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()]
+    if denied is not None and os.geteuid() == 0:
+        got = measure([sys.executable, "-c", DENIED_RUN, denied.name, *args])
+    else:
+        got = measure([sys.executable, "-m", "pipeline", *args])
+    print(f"\n[cost] {case}: {got['seconds']:.1f} s, {got['peak_mb']:.0f} MB peak (exit {got['code']})")
+    assert got["code"] in (0, 1), got["stderr"]
+    assert got["seconds"] < LIMIT_S and got["peak_mb"] < LIMIT_MB
+    _assert_good_documents(out)
+    assert _tree(tmp_path, skip=out) == before
+    assert not (outside / "ran.txt").exists()
+    assert (out / "index.html").is_file() and isinstance(_report(out)["workbooks"], list)
+    if denied is not None:
+        assert "読み取れません" in json.dumps(_entry(out, denied.name), ensure_ascii=False)
