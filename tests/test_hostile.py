@@ -197,6 +197,7 @@ done = subprocess.run(sys.argv[1:], capture_output=True)
 seconds = time.monotonic() - started
 peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"code": done.returncode, "seconds": seconds, "peak_mb": peak_mb,
+                  "stdout": done.stdout.decode("utf-8", "replace"),
                   "stderr": done.stderr.decode("utf-8", "replace")[-2000:]}))
 """
 
@@ -607,15 +608,37 @@ def _clerk_sheets(tmp: Path, inp: Path, out: Path) -> Path | None:
     return None
 
 
+def _no_macro(out: Path, got: dict) -> None:
+    with zipfile.ZipFile(out / "マクロ警察署" / "検証結果.xlsx") as z:
+        assert not [n for n in z.namelist() if re.search(r"macrosheet|activeX|vbaProject", n, re.I)]
+        assert b"Auto_Open" not in z.read("xl/workbook.xml")
+
+
+def _clerk_kept(out: Path, got: dict) -> None:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out / "係の警察署" / "検証結果.xlsx")
+    assert wb["指摘一覧"]["A1"].value == "係が書いた指摘一覧" and wb["作成状況"]["A1"].value == "係が書いた作成状況"
+
+
+def _no_escape(out: Path, got: dict) -> None:
+    shown = re.sub(r"\r(?=\[[#.]+\] )", "", got["stdout"] + got["stderr"])
+    assert "署.xlsx" in shown and not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", shown)
+
+
 MEASURED = {
-    "unreadable workbook": _unreadable,
-    "station folder is a planted link": _plant_station_link,
-    "planted pickle": _plant_pickle,
-    "Excel 4.0 macro sheet": lambda tmp, inp, out: macro_book(inp) and None,
-    "clerk sheets named like ours": _clerk_sheets,
-    "ESC file name": lambda tmp, inp, out: _book(inp / "\x1b]0;x\x07\x1b[2J署.xlsx", "ESC警察署") and None,
-    "station named index.html": lambda tmp, inp, out: _book(inp / "変な署.xlsx", "index.html") and None,
-    "station named 検証結果.json": lambda tmp, inp, out: _book(inp / "変な署2.xlsx", "検証結果.json") and None,
+    # case: (what it plants beside the good workbook, returning a workbook to deny reading; what to check)
+    "unreadable workbook": (_unreadable, None),
+    "station folder is a planted link": (_plant_station_link, None),
+    "planted pickle": (_plant_pickle, None),
+    "Excel 4.0 macro sheet": (lambda tmp, inp, out: macro_book(inp) and None, _no_macro),
+    "clerk sheets named like ours": (_clerk_sheets, _clerk_kept),
+    "ESC file name": (
+        lambda tmp, inp, out: _book(inp / "\x1b]0;x\x07\x1b[2J署.xlsx", "ESC警察署") and None,
+        _no_escape,
+    ),
+    "station named index.html": (lambda tmp, inp, out: _book(inp / "変な署.xlsx", "index.html") and None, None),
+    "station named 検証結果.json": (lambda tmp, inp, out: _book(inp / "変な署2.xlsx", "検証結果.json") and None, None),
 }
 
 
@@ -627,7 +650,8 @@ def test_cost_of_every_other_hostile_case(tmp_path, case):
     outside.mkdir()
     (outside / "大事.txt").write_text("a colleague's file")
     _good(inp)
-    denied = MEASURED[case](tmp_path, inp, out)
+    plant, check = MEASURED[case]
+    denied = plant(tmp_path, inp, out)
     before = _tree(tmp_path, skip=out)
     args = ["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()]
     if denied is not None and os.geteuid() == 0:
@@ -643,3 +667,5 @@ def test_cost_of_every_other_hostile_case(tmp_path, case):
     assert (out / "index.html").is_file() and isinstance(_report(out)["workbooks"], list)
     if denied is not None:
         assert "読み取れません" in json.dumps(_entry(out, denied.name), ensure_ascii=False)
+    if check is not None:
+        check(out, got)
