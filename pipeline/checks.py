@@ -142,14 +142,21 @@ class Terms:
         return earlier[0] if earlier else None
 
     def chain_start(self, start: dt.date) -> dt.date:
-        """Start of continuous service up to a term starting on `start`: walk back over back-to-back terms."""
+        """Start of continuous service up to a term starting on `start` (SPEC section 3, long-tenure): walk back
+        over back-to-back terms; 初回委嘱日 of the terms walked counts only where no recorded gap contradicts it
+        (a gap of a day or more between the last day served and the next 委嘱日 breaks the service)."""
         current = self._chains.get(start)
         if current is None:
-            current = start
+            chain_start, limit = start, dt.date.min
+            walked = [t for t in self.by_start_desc if t.start == start]
             for t in self.started_before(start):
-                if t.last_day < current - dt.timedelta(days=1):
-                    break  # a gap: service before it was not continuous
-                current = min(current, t.first_date)
+                if t.last_day < chain_start - dt.timedelta(days=1):
+                    limit = t.last_day + dt.timedelta(days=1)  # the service cannot have begun before this
+                    break
+                chain_start = min(chain_start, t.start)
+                walked.append(t)
+            firsts = [t.first_start for t in walked if t.first_start is not None and t.first_start >= limit]
+            current = min([chain_start, *firsts])
             self._chains[start] = current
         return current
 
@@ -723,11 +730,11 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _service_start(ctx: Ctx, m: Member) -> dt.date | None:
-    """Start of continuous service: 初回委嘱日, or earlier back-to-back terms of the same member."""
-    first = m.first_date
-    if first is None or m.start is None:
-        return first
-    return min(first, ctx.terms_of(m).chain_start(m.start))
+    """Start of continuous service: back-to-back terms of the same member, and their 初回委嘱日 unless a
+    recorded gap contradicts it (Terms.chain_start)."""
+    if m.start is None:
+        return m.first_date
+    return ctx.terms_of(m).chain_start(m.start)
 
 
 def missing_regular_years(c: Council, meetings: Iterable[Meeting], as_of: dt.date) -> tuple[list[int], list[int]]:
@@ -849,7 +856,7 @@ def open_request(ctx: Ctx) -> Iterator[Finding]:
         if c is None or not ctx.exists_now(c):
             continue
         age = (ctx.as_of - mt.date).days
-        if not o.answer and not o.status:
+        if o.is_open:
             yield make_finding(
                 "open-request",
                 f"意見・要望（{_excerpt(o.text)}）に回答がありません（会議から{age}日）。措置状況を速やかに会議の出席者に"

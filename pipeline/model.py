@@ -234,6 +234,11 @@ class Opinion:
     answered: dt.date | None = None  # 回答日: the day the 措置状況 was told to the attendees (第8-2)
     status: str | None = None  # 措置状況: 済 / 中間連絡 / 検討中 / free text
 
+    @property
+    def is_open(self) -> bool:
+        """Not answered yet: blank 回答 and blank 措置状況 (open-request, the pages and the summary alike)."""
+        return not (self.answer and self.answer.strip()) and not (self.status and self.status.strip())
+
     def printed_answer(self, report_day: dt.date | None) -> str | None:
         """The 回答 a report dated `report_day` prints: one answered at the meeting (回答日 blank) or by that
         day, so that answering later never changes a filed report."""

@@ -757,12 +757,12 @@ def _findings_section(sv: StationView) -> list[str]:
 
 
 def _open_opinions(book: Book) -> list[tuple[Opinion, Meeting | None]]:
-    """意見要望 without a 回答 yet (第8-2), oldest meeting first."""
+    """意見要望 without a 回答 or 措置状況 yet (第8-2), oldest meeting first."""
     meetings: dict[str, Meeting] = {}
     for mt in book.meetings:
         if mt.id is not None:
             meetings.setdefault(mt.id, mt)
-    open_ = [(o, meetings.get(o.meeting_id or "")) for o in book.opinions if not (o.answer and str(o.answer).strip())]
+    open_ = [(o, meetings.get(o.meeting_id or "")) for o in book.opinions if o.is_open]
     open_.sort(key=lambda p: ((p[1].date if p[1] and p[1].date else dt.date.max), p[1].row if p[1] else 0, p[0].row))
     return open_
 
@@ -770,7 +770,7 @@ def _open_opinions(book: Book) -> list[tuple[Opinion, Meeting | None]]:
 def _opinions_section(sv: StationView, as_of: dt.date) -> list[str]:
     out = ['<h2 id="opinions">回答のない意見・要望（第8-2）</h2>']
     items = _open_opinions(sv.book)
-    out.append(f'<p class="sub">回答欄が空欄の意見・要望 <b data-key="open-opinions">{len(items)}</b>件（古い順）。'
+    out.append(f'<p class="sub">回答・措置状況が空欄の意見・要望 <b data-key="open-opinions">{len(items)}</b>件（古い順）。'
                "措置状況は速やかに会議の出席者へ連絡します。</p>")  # fmt: skip
     if not items:
         return out

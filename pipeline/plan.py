@@ -103,6 +103,8 @@ class Blockers:
             sheet = canon.get(f.sheet or "", f.sheet or "")
             if sheet == ELECTIONS.name:
                 continue  # an election list prints on no form
+            if f.rule == "chief-history":
+                continue  # 署!署長氏名 beside sheet 署長: no form prints it (委嘱状 print the 署長 of their date)
             if sheet == CHIEFS.name and f.row is not None:
                 chief_findings.append(f)  # blocks the 委嘱状 dated in the periods the bad row affects
             elif sheet == "署" or f.row is None:

@@ -527,6 +527,8 @@ PASSING = [
     ("chair-next-term-other-person", "chair", _many(_set("委員", 10, 役職="委員"), _set("委員", 11, 役職="会長"))),
     ("public-office-none-words", "public-office", _many(_set("委員", 10, 公職="なし"), _set("委員", 11, 公職=None), _set("委員", 12, 公職="無し"))),
     ("successor-within-term", "successor-term", _many(_set("委員", 14, 退任日=D(2026, 9, 30)), _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠")))),
+    # A recorded gap (2014-2016, then nothing until 2024) breaks the service: 初回委嘱日 2014 no longer counts.
+    ("long-tenure-first-date-beyond-a-gap", "long-tenure", _many(_set("委員", 0, 初回委嘱日=D(2014, 4, 1)), _set("委員", 10, 初回委嘱日=D(2014, 4, 1)), _append("委員", member(0, D(2014, 4, 1), D(2016, 3, 31))))),
     ("long-tenure-broken-service", "long-tenure", _many(_set("委員", 0, 初回委嘱日=None), _set("委員", 10, 初回委嘱日=None), _append("委員", member(0, D(2014, 4, 1), D(2016, 3, 31))))),
     ("regular-meeting-young-council", "regular-meeting", _set("協議会", 0, 設置日=D(2026, 4, 1))),
     ("future-meeting-today", "future-meeting", _set("会議", 3, 開催日=AS_OF)),
