@@ -123,7 +123,7 @@ _MODEL_NAME = re.compile(r"[0-9a-f]{16}-[0-9a-f]{16}\.pickle")
 
 def _stat(path: Path | str) -> list[int] | None:
     try:
-        st = os.stat(path)
+        st = os.lstat(path)  # a link planted in place of a document never matches
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]

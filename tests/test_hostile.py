@@ -330,6 +330,27 @@ def test_nothing_is_written_through_a_link_the_run_did_not_create(tmp_path, caps
     assert len(links) == 1 and f"{link}" in links[0]["message"] and links[0]["severity"] == "error"
 
 
+def test_a_document_swapped_for_a_link_after_a_run_is_not_taken_from_the_record(tmp_path):
+    """A link to an exact copy (same bytes, same time) put in place of a document the last run wrote: the
+    record does not vouch for it, and the run writes nothing through it."""
+    inp, out, outside = tmp_path / "in", tmp_path / "out", tmp_path / "outside"
+    _good(inp)
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    outside.mkdir()
+    doc = next((out / GOOD_STATION / "設置報告書").glob("*.docx"))
+    twin = outside / doc.name
+    shutil.copy2(doc, twin)
+    doc.unlink()
+    doc.symlink_to(twin)
+    before = _tree(tmp_path, skip=out)
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    assert _tree(tmp_path, skip=out) == before
+    (wr,) = [w for w in again.workbooks if w.result.file == GOOD_FILE]
+    assert not wr.cached and [f.rule for f in wr.findings if f.severity.value == "error"] == ["output-link"]
+    (d,) = [d for d in wr.documents if d.path.endswith(f"設置報告書/{doc.name}")]
+    assert d.status == "blocked" and d.blocked_by == ["output-link"]
+
+
 @pytest.mark.parametrize("inside", [True, False])
 def test_an_input_link_is_read_only_when_its_target_is_inside_the_input_folder(tmp_path, inside):
     """SPEC section 6: a link to a workbook elsewhere (another station's share) is not a candidate."""
