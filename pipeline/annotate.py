@@ -146,7 +146,9 @@ def _location(sheet: str, addr: str) -> str:
     return f"'{quoted}'!{addr}"
 
 
-def annotate_book(source: Path, findings: list[Finding], documents: list | None = None) -> bytes:
+def annotate_book(
+    source: Path, findings: list[Finding], documents: list | None = None, form_lines: tuple[str, ...] = ()
+) -> bytes:
     """The annotated copy as bytes; the source file is only read.
 
     The workbook's parts are edited in the zip: only the rows that carry a mark are parsed, every other part
@@ -217,6 +219,7 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
     )
     if documents is not None:
         status = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
+        status.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
         status.name = named[STATUS_SHEET]
         book.add_sheet(status, 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]
@@ -268,7 +271,12 @@ def _status_sheet(
                     links.append((f"F{r}", _location(first.sheet, first.cell), first.cell))
         else:
             row.append((status, top))
+            note = []
             if d.status == "kept-edited" and d.new_path:
-                row += [(None, top), (f"新しい版: {d.new_path.split('/', 1)[-1]}", wrap)]
+                note.append(f"新しい版: {d.new_path.split('/', 1)[-1]}")
+            if getattr(d, "form_changed", False):
+                note.append("作成後に様式が変わりました（手修正を保護したため、この文書は前の様式のままです）")
+            if note:
+                row += [(None, top), ("\n".join(note), wrap)]
         rows.append(row)
     return xlsx_edit.NewSheet(STATUS_SHEET, rows, STATUS_WIDTHS, links, printable=True, wrapped=(2, 4, 5))

@@ -319,6 +319,7 @@ class RunCache:
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),
                 source=tuple(d["source"]) if d.get("source") else None,
+                form_changed=bool(d.get("form_changed")),
             )
             for d in e.get("documents", [])
         ]

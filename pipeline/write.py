@@ -484,7 +484,7 @@ class Manifest:
         if ours and key is not None and self.keys.get(rel) == key:
             return "unchanged", None  # same template, same values, untouched file: nothing to render
         edited = current is not None and not ours
-        if edited and key is not None and self.keys.get(rel) == key:
+        if edited and key is not None and same_record(self.keys.get(rel), key):
             # Edited by hand (or only re-saved in Word) and the record is as it was when the clerk's
             # version was generated: the clerk's file is the current one; no 新版.
             return "kept-edited", None
@@ -514,6 +514,11 @@ class Manifest:
                 del self.files[rel]
                 self.keys.pop(rel, None)
         return orphans
+
+
+def same_record(old: str | None, new: str) -> bool:
+    """Keys are "<record>:<template>": a hand-edited file gets a 新版 only when its record changed."""
+    return old is not None and old.split(":", 1)[0] == new.split(":", 1)[0]
 
 
 def edited_sibling(rel: str) -> str:
