@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import datetime as dt
 import os
 import sys
@@ -17,9 +18,16 @@ from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
 from .run import RunFailed, RunOptions, RunReport, annotated_path, reports
+from .terminal import clean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 ELECTION_XLS = ELECTION_BOOK.removesuffix(".xlsx") + ".xls"  # the shared election list kept as .xls
+
+
+def print(*args, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:
+    """Every line the CLI prints, without control characters: file names and workbook text can hold
+    terminal escapes (retitle the window, clear the screen)."""
+    builtins.print(*(clean(str(a)) for a in args), sep=sep, end=end, file=file, flush=flush)
 
 
 class ArgError(Exception):
@@ -195,7 +203,7 @@ class _Progress:
             return
         self.shown = True
         if not self.console.is_terminal:
-            print(f"[{i}/{n}] {name}", file=sys.stderr, flush=True)
+            print(f"[{i}/{n}] {clean(name)}", file=sys.stderr, flush=True)
             return
         if self.bar is None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -210,7 +218,7 @@ class _Progress:
             )
             self.bar.start()
             self.task = self.bar.add_task("", total=n)
-        self.bar.update(self.task, completed=i, total=n, description=fit(name, 30))
+        self.bar.update(self.task, completed=i, total=n, description=fit(clean(name), 30))
         if i >= n:
             self.close()
 
@@ -249,7 +257,7 @@ def _say(parts: list[tuple[str, str | None]], console) -> None:
 
     line = Text()
     for text, style in parts:
-        line.append(text, style=style)
+        line.append(clean(text), style=style)  # as print does: no control characters from file names or text
     console.print(line)
 
 
