@@ -254,6 +254,7 @@ def to_xlsx(path: Path) -> bytes:
     """The .xls as an .xlsx holding the clerk's values (not the merged-cell fill the reader applies), their
     number formats, merged ranges and column widths: the base of its 検証結果.xlsx."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.utils import get_column_letter
 
     from .xlsx_clean import clean_xlsx
@@ -264,14 +265,14 @@ def to_xlsx(path: Path) -> bytes:
     if xls.epoch.year == 1904:
         wb.epoch = xls.epoch
     for name, sheet in xls.sheets.items():
-        ws = wb.create_sheet(name)
+        ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", name) or "Sheet")
         formats = xls.formats.get(name, {})
         for r, row in enumerate(sheet.rows, start=1):
             for c, v in enumerate(row, start=1):
                 if v is None:
                     continue
                 cell = ws.cell(r, c)
-                cell.value = v
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v  # none in an .xlsx
                 if isinstance(v, str) and v.startswith("="):
                     cell.data_type = "s"  # text the clerk typed, not a formula
                 fmt = formats.get((r, c))

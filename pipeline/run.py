@@ -232,6 +232,10 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
             report.summary_book = write_summary_xlsx(report, output_dir, unchanged=unchanged)  # 県集計.xlsx
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
+        except Exception as e:  # the prefecture's tables must never stop the run that made the documents
+            report.annotate_failed.append(
+                f"県集計.xlsx を作れませんでした（{type(e).__name__}）。数字は 検証結果.json にあります。"
+            )
     else:
         ensure_summaries(report)  # the JSON's summary of the workbooks a watch run re-read
     failed: OSError | None = None

@@ -223,6 +223,7 @@ def _width(text: object) -> int:
 def build_summary_xlsx(report: RunReport) -> bytes:
     """県集計.xlsx as bytes: a sheet per view, each an Excel table under a title with the as-of date."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
@@ -250,6 +251,8 @@ def build_summary_xlsx(report: RunReport) -> bytes:
         widths = [max(8, min(_width(h) + 2, 24)) for h in headers]
         for r, values in enumerate(data, start=header_row + 1):
             for c, ((_, kind), v) in enumerate(zip(columns, values, strict=True), start=1):
+                if isinstance(v, str):
+                    v = ILLEGAL_CHARACTERS_RE.sub("", v)  # control characters a file name or cell may hold
                 cell = ws.cell(r, c, v)
                 if kind == "date":
                     cell.number_format = DATE_FORMAT
