@@ -10,6 +10,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
+from . import crash
 from .contract import ELECTION_BOOK
 from .errors import TemplateProblem
 from .findings import Severity
@@ -66,6 +67,8 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    crash.safe_console()
+    crash.set_arguments(sys.argv if argv is None else ["kobankyo", *argv])
     try:
         args = build_parser().parse_args(argv)
     except ArgError as e:
@@ -83,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\n中断しました。", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as e:  # a bug of ours: a short message and a log file, never a traceback on screen
+        log = crash.CrashLog(getattr(args, "output", None))
+        print(crash.message(log.record_exception(args.command, e)), file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -106,6 +113,10 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
     )
     if report.pdf_note:
         print(report.pdf_note)
+    if report.failed:
+        names = "、".join(w.result.file for w in report.failed)
+        print(f"\n{names}: {crash.message(report.crash_log.path if report.crash_log else None)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 

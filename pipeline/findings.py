@@ -51,6 +51,7 @@ RULES: dict[str, Rule] = {
         Rule("duplicate-station", INPUT, Severity.WARNING, "同じ警察署のブックが複数"),
         Rule("example-row", INPUT, Severity.WARNING, "記入例の行に記録"),
         Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
+        Rule("internal-error", INPUT, Severity.ERROR, "プログラム内部のエラー"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),
         Rule("manager-designation", "第3-2(3)ア", Severity.ERROR, "運営責任者の指定"),

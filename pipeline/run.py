@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from . import forms
 from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
+from .crash import Crash, CrashLog, capture, finding_message
 from .errors import TemplateProblem
 from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
@@ -69,15 +70,25 @@ class WorkbookRun:
     run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
     write_failures: list[WriteFailure] = field(default_factory=list)
     summary: StationSummary | None = None  # its line of index.html, made with its 概要.html
+    internal_errors: list[Finding] = field(default_factory=list)  # a bug of ours stopped it (status failed)
 
     @property
     def findings(self) -> list[Finding]:
         """Validation findings, those across workbooks, then what writing the documents ran into."""
-        return self.result.findings + self.run_findings + [w.finding(self.result.canon) for w in self.write_failures]
+        return (
+            self.internal_errors
+            + self.result.findings
+            + self.run_findings
+            + [w.finding(self.result.canon) for w in self.write_failures]
+        )
 
     @property
     def status(self) -> str:
-        return status_of(self.findings, self.result.unreadable)
+        return "failed" if self.internal_errors else status_of(self.findings, self.result.unreadable)
+
+    def crashed(self, crash: Crash, log: CrashLog) -> None:
+        """An internal error ended this workbook's processing: one internal-error finding names the log."""
+        self.internal_errors.append(make_finding("internal-error", finding_message(crash, log.record(crash))))
 
     def to_json(self) -> dict:
         r = self.result
@@ -114,6 +125,12 @@ class RunReport:
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
     overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
     pdf_note: str | None = None
+    crash_log: CrashLog | None = None  # where internal errors were logged (its path is None while there were none)
+
+    @property
+    def failed(self) -> list[WorkbookRun]:
+        """Workbooks an internal error stopped: the run exits 2."""
+        return [w for w in self.workbooks if w.internal_errors]
 
     @property
     def has_errors(self) -> bool:
@@ -122,7 +139,7 @@ class RunReport:
     @property
     def stations(self) -> list[WorkbookRun]:
         """The station workbooks (readable or not), without the shared election list."""
-        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable]
+        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable or w.internal_errors]
 
     def to_json(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "workbooks": [w.to_json() for w in self.workbooks]}
@@ -257,6 +274,7 @@ def validate_and_write(
         wanted = {p.resolve() for p in options.only}
         books = [b for b in books if b.resolve() in wanted]
     report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
+    report.crash_log = log = CrashLog(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     cache = RunCache(output_dir)
     if not (output_dir / MANIFEST).exists():
@@ -294,9 +312,12 @@ def validate_and_write(
             else:
                 job = (election_path, options.as_of)
                 er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
-                cache.keep(election_path, election_sha, env, er, None, [], [])
+                if er.crash is None:
+                    cache.keep(election_path, election_sha, env, er, None, [], [])
             election.append(er)
-            report.workbooks.append(WorkbookRun(er, cached=hit is not None))
+            report.workbooks.append(ewr := WorkbookRun(er, cached=hit is not None))
+            if er.crash is not None:
+                ewr.crashed(er.crash, log)
         mapper = pool.map if pool else map
         shared = _shared_elections(election) if fresh else []
         jobs = [(p, options.validation(), shared, cache.model_path(shas[p], env)) for p in fresh]
@@ -304,6 +325,8 @@ def validate_and_write(
             if progress:
                 progress(result.file, i + 1, steps)
             runs[p] = WorkbookRun(result)
+            if result.crash is not None:
+                runs[p].crashed(result.crash, log)
     ordered = [runs[p] for p in books]
     _assign_folders(ordered, manifest, input_dir, options)
     _flag_duplicate_stations(ordered)
@@ -338,8 +361,10 @@ def validate_and_write(
         else:
             outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
         done = len(fresh)
-        for wr, (docs, failures, copy, problems, summary, files, keys) in zip(todo, outcomes, strict=True):
+        for wr, (docs, failures, copy, problems, summary, crashes, files, keys) in zip(todo, outcomes, strict=True):
             wr.summary = summary
+            for crash in crashes:
+                wr.crashed(crash, log)
             if documents and not wr.cached:
                 wr.documents, wr.write_failures = docs, failures
             if copy is not None:
@@ -359,7 +384,7 @@ def validate_and_write(
     if todo or not report.same_as_last or manifest.journal.exists():
         manifest.save()  # else nothing was written, and the manifest on disk is already right
     for p, wr in runs.items():
-        if not wr.cached and not wr.write_failures:
+        if not wr.cached and not wr.write_failures and not wr.internal_errors:
             cache.keep(
                 p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings}, wr.summary
             )
@@ -491,14 +516,20 @@ def _elections_again(as_of: dt.date, path: Path) -> Result:
 def _elections_job(job: tuple) -> Result:
     from .validate import read_elections
 
-    return read_elections(*job)
+    try:
+        return read_elections(*job)
+    except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
+        return Result(job[0], crash=capture("検証", job[0].name, e))
 
 
 def _validate_job(job: tuple) -> Result:
     from .validate import validate_workbook
 
     path, options, shared, *model = job
-    result = validate_workbook(path, options, shared)
+    try:
+        result = validate_workbook(path, options, shared)
+    except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
+        return Result(path, crash=capture("検証", path.name, e))
     if model and result.has_book:
         try:
             store_model(model[0], result)  # for the run record, should this run complete
@@ -519,15 +550,23 @@ class Finish:
 
     def run(
         self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
-    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str], StationSummary | None]:
-        docs, failures = wr.documents, wr.write_failures
+    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str], StationSummary | None, list[Crash]]:
+        """An unexpected exception in one step (a bug of ours) comes back as a Crash; the other steps go on."""
+        docs, failures, crashes = wr.documents, wr.write_failures, []
         if self.documents and not wr.cached:
-            docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
+            try:
+                docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
+            except Exception as e:
+                docs, failures = [], []
+                crashes.append(capture("文書の作成", wr.result.file, e))
             wr.documents, wr.write_failures = docs, failures
         copy, problems = None, []
         if self.annotate:
-            copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents)
-            problems += [problem] if problem else []
+            try:
+                copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents)
+                problems += [problem] if problem else []
+            except Exception as e:
+                crashes.append(capture("検証結果.xlsx の作成", wr.result.file, e))
         if self.pages is not None:
             from .overview import write_station_page
 
@@ -535,7 +574,9 @@ class Finish:
                 wr.summary = write_station_page(wr, self.pages, self.output_dir)
             except OSError as e:
                 problems.append(write_error_message(getattr(e, "filename", None) or self.output_dir, e))
-        return docs, failures, copy, problems, wr.summary
+            except Exception as e:
+                crashes.append(capture("概要ページの作成", wr.result.file, e))
+        return docs, failures, copy, problems, wr.summary, crashes
 
 
 def _finish_job(job: tuple) -> tuple:
@@ -568,13 +609,15 @@ def annotate_one(
     if manifest.keys.get(rel) == key and path.exists():
         return path, None
     from .annotate import annotate_book  # only when a copy is to be made
+    from .xlsx_edit import COPY_INPUT_ERRORS
 
     try:
         data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None)
-    except Exception as e:  # an exotic part the copy cannot carry must not stop the run
+    except COPY_INPUT_ERRORS as e:  # an exotic part the copy cannot carry must not stop the run
         return None, (
             f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
         )
+    # Any other exception is a bug of ours: Finish.run logs it and the workbook is reported failed.
     try:
         atomic_write(path, data)
     except OSError as e:

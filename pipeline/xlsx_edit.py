@@ -71,6 +71,19 @@ class XlsxEditError(Exception):
     """The workbook has something this editor does not handle (a missing part, strict OOXML, ...)."""
 
 
+# What a workbook the reader accepted can still make the copy fail on: a part this editor does not handle,
+# XML that does not parse, a zip member missing or damaged. Anything else is a bug of ours (logged).
+COPY_INPUT_ERRORS = (
+    XlsxEditError,
+    etree.XMLSyntaxError,
+    zipfile.BadZipFile,
+    KeyError,
+    UnicodeDecodeError,
+    EOFError,
+    zlib.error,
+)
+
+
 def q(tag: str, ns: str = NS) -> str:
     return f"{{{ns}}}{tag}"
 
