@@ -17,9 +17,9 @@ import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from . import version
 from .findings import Finding, Severity
 from .model import Book
 from .plan import Document
@@ -33,15 +33,9 @@ FORMAT = 2  # 2: the findings in the record, only the model in the pickle
 
 
 def _program_fingerprint() -> str:
-    """The code and the files it ships: any change to them makes every recorded result stale."""
-    h = hashlib.sha256()
-    for package in ("pipeline", "pipeline.templates_docx", "pipeline.resources"):
-        root = resources.files(package)
-        for entry in sorted(root.iterdir(), key=lambda e: e.name):
-            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf")):
-                h.update(entry.name.encode())
-                h.update(entry.read_bytes())
-    return h.hexdigest()
+    """The output version (the code, the files it ships, the libraries' versions): any change to them makes
+    every recorded result stale."""
+    return version.output_version()
 
 
 def file_sha(path: Path) -> str:
@@ -140,7 +134,7 @@ class Hit:
     result: Result
     folder: str | None
     documents: list[Document]
-    extra: list[str]  # rule ids found across workbooks last time (duplicate-station)
+    extra: list  # the findings made across workbooks last time (duplicate-station), as JSON
     summary: StationSummary | None = None
 
 
@@ -199,6 +193,7 @@ class RunCache:
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),
                 source=tuple(d["source"]) if d.get("source") else None,
+                form_changed=bool(d.get("form_changed")),
             )
             for d in e.get("documents", [])
         ]
@@ -241,7 +236,7 @@ class RunCache:
                 "has_book": result.has_book,
             },
             "folder": folder,
-            "extra": sorted(extra),
+            "extra": list(extra),
             "summary": summary.to_json() if summary is not None else None,
             "stats": stats,
             "documents": [d.to_json() | {"source": list(d.source) if d.source else None} for d in documents],

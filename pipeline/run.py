@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import forms
+from . import forms, version
 from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
 from .crash import Crash, CrashLog, capture, finding_message
@@ -66,7 +66,7 @@ class WorkbookRun:
     folder: str | None = None
     documents: list[Document] = field(default_factory=list)
     cached: bool = False  # taken from the last run's record: nothing changed, nothing re-done
-    extra_before: list[str] = field(default_factory=list)  # cross-workbook rule ids the record had
+    extra_before: list[dict] = field(default_factory=list)  # cross-workbook findings the record had (JSON)
     run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
     write_failures: list[WriteFailure] = field(default_factory=list)
     summary: StationSummary | None = None  # its line of index.html, made with its 概要.html
@@ -331,7 +331,7 @@ def validate_and_write(
     _assign_folders(ordered, manifest, input_dir, options)
     _flag_duplicate_stations(ordered)
     for wr in ordered:
-        if wr.cached and sorted({f.rule for f in wr.run_findings}) != wr.extra_before:
+        if wr.cached and [f.to_json() for f in wr.run_findings] != wr.extra_before:
             # Another workbook of the same station came or went: its findings, and what they block, change.
             wr.cached, wr.documents = False, []
     report.workbooks.extend(ordered)
@@ -386,7 +386,7 @@ def validate_and_write(
     for p, wr in runs.items():
         if not wr.cached and not wr.write_failures and not wr.internal_errors:
             cache.keep(
-                p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings}, wr.summary
+                p, shas[p], env, wr.result, wr.folder, wr.documents, [f.to_json() for f in wr.run_findings], wr.summary
             )
     if options.only is not None:  # the record keeps the workbooks this run did not look at
         present |= {p.name for p in discover(input_dir)[0]}
@@ -602,8 +602,8 @@ def annotate_one(
     listed = json.dumps(
         [[f.to_json() for f in wr.findings], [d.to_json() for d in wr.documents]], ensure_ascii=False
     ).encode()
-    try:
-        key = sha256(r.path.read_bytes() + listed)
+    try:  # what the copy shows, and the program (its output version) that makes it
+        key = sha256(r.path.read_bytes() + listed + version.output_version().encode())
     except OSError as e:
         return None, f"{r.file}: {write_error_message(r.path, e)}"
     if manifest.keys.get(rel) == key and path.exists():
@@ -642,11 +642,13 @@ def write_documents(
         if plan.build is not None:
             context = plan.build()
             template = templates[doc.form]
-            key = sha256(
-                template.fingerprint.encode() + json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
-            )
+            values = json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
+            key, form = sha256(values), sha256(template.fingerprint.encode() + version.output_version().encode())
+            legacy = sha256(template.fingerprint.encode() + values)  # what earlier versions kept
             try:
-                doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
+                doc.status, doc.new_path, doc.form_changed = manifest.write(
+                    doc.path, lambda t=template, c=context: t.render(c), key, form=form, legacy=legacy
+                )
             except OSError as e:
                 # A file open in Word (Windows locks it), a full disk: say so, keep going.
                 doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]
