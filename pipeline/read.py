@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 
 import pandas as pd
 from defusedxml import ElementTree as SafeElementTree
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet import _reader
@@ -465,14 +466,14 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
 
 _SST_ROOT = re.compile(rb"<(?:\w+:)?sst\b")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*)>")
-_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+)(\d+)["']""")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 def _shared_strings_part(content_types: bytes) -> str | None:
     """The shared string table's part name, as [Content_Types].xml declares it (openpyxl reads that one)."""
     for m in re.finditer(rb"<(?:\w+:)?Override\b[^>]*>", content_types):
-        if SST_TYPE in m[0] and (name := re.search(rb'PartName="/?([^"]+)"', m[0])):
+        if SST_TYPE in m[0] and (name := re.search(rb"""PartName\s*=\s*["']/?([^"']+)["']""", m[0])):
             return name[1].decode("utf-8", "replace")
     return None
 
@@ -568,15 +569,40 @@ def _ymd(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_ROOT_TAG = re.compile(rb"<(?![?!])([^\s>/]+)[^>]*>")
+_MERGE_REF = re.compile(r"^([A-Z]{1,3})([0-9]+):([A-Z]{1,3})([0-9]+)$")
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
-    """Merged ranges of one sheet's XML as (min_row, min_col, max_row, max_col)."""
-    return [
-        (int(r1), column_index_from_string(c1.decode()), int(r2), column_index_from_string(c2.decode()))
-        for c1, r1, c2, r2 in _MERGE_RE.findall(sheet_xml)
-    ]
+    """Merged ranges of one sheet's XML as (min_row, min_col, max_row, max_col).
+
+    <mergeCells> follows <sheetData>: the root's start tag and what follows the rows are parsed with lxml
+    (any prefix, quotes or whitespace), the rows themselves are not (a large sheet is tens of MB).
+    """
+    if b"mergeCell" not in sheet_xml:
+        return []
+    root = _ROOT_TAG.search(sheet_xml)
+    if root is None:
+        return []
+    prefix = root[1][: root[1].rfind(b":") + 1]
+    ends = list(
+        re.finditer(
+            rb"</" + re.escape(prefix) + rb"sheetData\s*>|<" + re.escape(prefix) + rb"sheetData\b[^>]*/>", sheet_xml
+        )
+    )
+    tail = sheet_xml[ends[-1].end() :] if ends else sheet_xml[root.end() :]
+    try:
+        tree = etree.fromstring(root[0] + tail, _XML)
+    except etree.XMLSyntaxError:
+        return []  # openpyxl reports the damaged part
+    out = []
+    for mc in tree.iter(f"{_MAIN_NS}mergeCell"):
+        m = _MERGE_REF.match((mc.get("ref") or "").strip().replace("$", ""))
+        if m:
+            c1, r1, c2, r2 = m.groups()
+            out.append((int(r1), column_index_from_string(c1), int(r2), column_index_from_string(c2)))
+    return out
 
 
 def _fill_merged(rows: list[tuple], ranges: list[tuple[int, int, int, int]]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
@@ -65,6 +65,42 @@ STYLESHEET_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cel
 
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+
+
+class CopyMalformed(Exception):
+    """A part this editor rewrote does not parse: a bug of ours, never saved (the run logs it)."""
+
+
+class _NoTree:
+    def close(self) -> None:
+        return None
+
+
+class _WellFormed:
+    """Parses a part piece by piece as it is written, building no tree (a large sheet costs no memory)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.xml = name.endswith((".xml", ".rels", ".vml"))
+        self.parser = (
+            etree.XMLParser(target=_NoTree(), resolve_entities=False, no_network=True, load_dtd=False)
+            if self.xml
+            else None
+        )
+
+    def feed(self, piece: bytes | memoryview) -> None:
+        if self.parser is not None and len(piece):
+            try:
+                self.parser.feed(bytes(piece))
+            except etree.XMLSyntaxError as e:
+                raise CopyMalformed(f"{self.name}: {e}") from None
+
+    def close(self) -> None:
+        if self.parser is not None:
+            try:
+                self.parser.close()
+            except etree.XMLSyntaxError as e:
+                raise CopyMalformed(f"{self.name}: {e}") from None
 
 
 class XlsxEditError(Exception):
@@ -333,16 +369,20 @@ class Styles:
 
 
 class SharedStrings:
-    """xl/sharedStrings.xml: new strings appended to the bytes, the existing table never parsed to add."""
+    """xl/sharedStrings.xml (found through the workbook's relationships): parsed with lxml, new strings
+    appended as <si> elements of the table, whatever prefix, quotes or whitespace its writer used."""
 
     def __init__(self, book: Book) -> None:
         self.book = book
         rel = book.wb_rels.by_type(REL_SST)
         self.part = resolve(book.wb_part, rel[0].get("Target")) if rel else None
-        self.data = book.read(self.part) if self.part else None
-        if self.part and self.data is None:
+        data = book.read(self.part) if self.part else None
+        if self.part and data is None:
             raise XlsxEditError(f"missing {self.part}")
-        self.existing = len(re.findall(rb"<(?:\w+:)?si[\s>/]", self.data)) if self.data else 0
+        self.root = parse(data) if data is not None else None
+        if self.root is not None and self.root.tag != q("sst"):
+            raise XlsxEditError("unexpected sharedStrings part")
+        self.existing = sum(1 for _ in self.root.iterchildren(q("si"))) if self.root is not None else 0
         self.new: dict[str, int] = {}
         self.refs = 0
 
@@ -353,44 +393,41 @@ class SharedStrings:
         return self.new[text]
 
     def texts(self) -> list[str]:
-        if not self.data:
+        if self.root is None:
             return []
-        return [shared_text(si) for si in parse(self.data).iter(q("si"))]
+        return [shared_text(si) for si in self.root.iterchildren(q("si"))]
 
     def finish(self) -> None:
         if not self.new:
             return
-        items = "".join(f'<si><t xml:space="preserve">{escape(xstring(t))}</t></si>' for t in self.new).encode()
         total = self.existing + len(self.new)
-        if self.data is None:
+        if self.root is None:
             self.part = "xl/sharedStrings.xml"
             while self.book.exists(self.part):
                 self.part = f"xl/sharedStrings{total}.xml"
             self.book.wb_rels.add(REL_SST, self.part)
             self.book.override(self.part, CT_SST)
-            self.book.dirty[self.part] = (
-                DECL + f'<sst xmlns="{NS}" count="{self.refs}" uniqueCount="{total}">'.encode() + items + b"</sst>"
-            )
-            return
-        m = re.search(rb"<((?:\w+:)?)sst\b([^>]*?)(/?)>", self.data)
-        if not m:
-            raise XlsxEditError("unexpected sharedStrings part")
-        prefix, attrs, empty = m.group(1), m.group(2), m.group(3)
-        count = re.search(rb'\scount="(\d+)"', attrs)
-        attrs = re.sub(rb'\s(?:count|uniqueCount)="\d*"', b"", attrs)
-        if count:
-            attrs += b' count="%d"' % (int(count.group(1)) + self.refs)
-        attrs += b' uniqueCount="%d"' % total
-        if prefix:  # our items are unprefixed: declare the main namespace on them
-            items = items.replace(b"<si>", f'<si xmlns="{NS}">'.encode())
-        start = b"<" + prefix + b"sst" + attrs + b">"
-        if empty:
-            self.book.dirty[self.part] = self.data[: m.start()] + start + items + b"</" + prefix + b"sst>"
-        else:
-            end = self.data.rfind(b"</" + prefix + b"sst>")
-            self.book.dirty[self.part] = (
-                self.data[: m.start()] + start + self.data[m.end() : end] + items + self.data[end:]
-            )
+            self.root = etree.Element(q("sst"), nsmap={None: NS})
+        elif self.root.get("count") is not None:
+            try:
+                self.root.set("count", str(int(self.root.get("count")) + self.refs))
+            except ValueError:
+                del self.root.attrib["count"]  # optional, and not a number: dropped rather than kept wrong
+        if self.root.get("count") is None and self.existing == 0:
+            self.root.set("count", str(self.refs))
+        self.root.set("uniqueCount", str(total))
+        # CT_Sst: si*, then extLst: new items go before an extLst.
+        ext = self.root.find(q("extLst"))
+        for text in self.new:
+            si = etree.Element(q("si"))
+            t = etree.SubElement(si, q("t"))
+            t.text = xstring(text)
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            if ext is not None:
+                ext.addprevious(si)
+            else:
+                self.root.append(si)
+        self.book.dirty[self.part] = serialize(self.root)
 
 
 _ROOT = re.compile(rb"<(?![?!])([^\s>/]+)[^>]*>")
@@ -418,14 +455,20 @@ class Worksheet:
         m = re.compile(rb"<" + re.escape(prefix) + rb"sheetData\b([^>]*?)(/?)>").search(data)
         if not m:
             raise XlsxEditError(f"no sheetData in {part}")
+        self.close = b"</" + prefix + b"sheetData>"
         if m.group(2):
             self.head = data[: m.start()] + b"<" + prefix + b"sheetData" + m.group(1) + b">"
             self.rows_data = memoryview(b"")
-            self.tail = b"</" + prefix + b"sheetData>" + data[m.end() :]
+            self.tail = self.close + data[m.end() :]
         else:
-            close = data.rfind(b"</" + prefix + b"sheetData>")
+            # The end tag as written (XML allows whitespace before its ">"), the last one in the part.
+            ends = list(re.finditer(rb"</" + re.escape(prefix) + rb"sheetData\s*>", data[m.end() :]))
+            if not ends:
+                raise XlsxEditError(f"no end of sheetData in {part}")
+            close, after = m.end() + ends[-1].start(), m.end() + ends[-1].end()
             # A view, not a copy: the rows are the bulk of the part and most are written back untouched.
-            self.head, self.rows_data, self.tail = data[: m.end()], memoryview(data)[m.end() : close], data[close:]
+            self.head, self.rows_data = data[: m.end()], memoryview(data)[m.end() : close]
+            self.tail = self.close + data[after:]
         self._index: dict[int, tuple[int, int]] | None = None  # row number -> (start, end) in rows_data
         self.rows: dict[int, etree._Element] = {}  # rows parsed for editing, by number
         self.frozen: dict[int, bytes] = {}  # rows edited and serialised again, by number
@@ -534,7 +577,9 @@ class Worksheet:
         if self._col_styles is None:
             self._col_styles = {}
             m = re.search(
-                rb"<" + re.escape(self.prefix) + rb"cols\b.*?</" + re.escape(self.prefix) + rb"cols>", self.head, re.S
+                rb"<" + re.escape(self.prefix) + rb"cols\b.*?</" + re.escape(self.prefix) + rb"cols\s*>",
+                self.head,
+                re.S,
             )
             if m:
                 for col in parse(self.root_start + m.group(0) + self.root_end).iter(q("col")):
@@ -552,8 +597,7 @@ class Worksheet:
     # -- after sheetData -------------------------------------------------------------------------
     def tail_el(self) -> etree._Element:
         if self._tail_el is None:
-            close = b"</" + self.prefix + b"sheetData>"
-            self._tail_el = parse(self.root_start + self.tail[len(close) :])
+            self._tail_el = parse(self.root_start + self.tail[len(self.close) :])
         return self._tail_el
 
     def anchor(self, addr: str) -> str:
@@ -621,13 +665,12 @@ class Worksheet:
         for n in pending[p:]:
             yield self.frozen[n]
         if self._tail_el is not None:
-            close = b"</" + self.prefix + b"sheetData>"
-            yield close + _inner(self._tail_el) + self.root_end
+            yield self.close + _inner(self._tail_el) + self.root_end
         else:
             yield self.tail
 
     def _widen_dimension(self, head: bytes) -> bytes:
-        m = re.search(rb'(<(?:\w+:)?dimension\s+ref=")([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(")', head)
+        m = re.search(rb"""(<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["'])([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(["'])""", head)
         if not m:
             return head
         r2 = int(m.group(5) or m.group(3))
@@ -711,7 +754,45 @@ VML_NOTE_TYPE = (
     ' <v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
     '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>\n'
 )
-_SHAPE = re.compile(rb"<v:shape\b(?:(?!</v:shape>).)*</v:shape>\s*", re.S)
+V_NS, O_NS, X_NS = (
+    "urn:schemas-microsoft-com:vml",
+    "urn:schemas-microsoft-com:office:office",
+    ("urn:schemas-microsoft-com:office:excel"),
+)
+_VML_WRAP = f'<xml xmlns:v="{V_NS}" xmlns:o="{O_NS}" xmlns:x="{X_NS}">'.encode()
+_SHAPE_ID = re.compile(r"_x0000_s(\d+)")
+# Legacy VML is not always well-formed XML (older writers leave <br> open): lxml recovers what it can.
+VML_RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True)
+
+
+def parse_vml(data: bytes) -> etree._Element:
+    try:
+        return parse(data)
+    except etree.XMLSyntaxError:
+        root = etree.fromstring(data, VML_RECOVER)
+        if root is None:
+            raise XlsxEditError("VML part that does not parse") from None
+        return root
+
+
+def _vml_elements(xml: bytes) -> list[etree._Element]:
+    """Our VML snippets (written with the v:, o: and x: prefixes) as elements in their namespaces."""
+    return list(parse(_VML_WRAP + xml + b"</xml>"))
+
+
+def _idmap_numbers(root: etree._Element) -> set[int]:
+    found = set()
+    for el in root.iter(f"{{{O_NS}}}idmap"):
+        found |= {int(x) for x in re.findall(r"\d+", el.get("data", ""))}
+    return found
+
+
+def _is_note_at(shape: etree._Element, row: int, col: int) -> bool:
+    data = shape.find(f"{{{X_NS}}}ClientData")
+    if data is None or data.get("ObjectType") != "Note":
+        return False
+    r, c = data.findtext(f"{{{X_NS}}}Row"), data.findtext(f"{{{X_NS}}}Column")
+    return (r or "").strip() == str(row - 1) and (c or "").strip() == str(col - 1)
 
 
 class Comments:
@@ -737,9 +818,10 @@ class Comments:
             raise XlsxEditError(f"unexpected comments part {self.part}")
         rid = ws.legacy_drawing()
         self.vml_part = self.rels.target(rid) if rid else None
-        self.vml = book.read(self.vml_part) if self.vml_part else None
-        if self.vml_part and self.vml is None:
+        vml = book.read(self.vml_part) if self.vml_part else None
+        if self.vml_part and vml is None:
             raise XlsxEditError(f"missing {self.vml_part}")
+        self.vml = parse_vml(vml) if vml is not None else None
         self.by_ref = {c.get("ref"): c for c in self.list.findall(q("comment"))}
         self.new_shapes: list[bytes] = []
 
@@ -837,13 +919,9 @@ class Comments:
         self.list.remove(c)
         if self.vml is not None:
             r, col = split_addr(ref)
-            row_tag, col_tag = f"<x:Row>{r - 1}</x:Row>".encode(), f"<x:Column>{col - 1}</x:Column>".encode()
-
-            def drop(m: re.Match) -> bytes:
-                s = m.group(0)
-                return b"" if b'"Note"' in s and row_tag in s and col_tag in s else s
-
-            self.vml = _SHAPE.sub(drop, self.vml)
+            for shape in list(self.vml.iter(f"{{{V_NS}}}shape")):
+                if _is_note_at(shape, r, col):
+                    shape.getparent().remove(shape)
 
     def finish(self) -> None:
         book, ws = self.book, self.ws
@@ -851,19 +929,21 @@ class Comments:
         vml = self.vml
         if self.new_shapes:
             if vml is None:
-                vml = (VML_HEAD.format(idmap=book.next_idmap()) + VML_NOTE_TYPE + "</xml>").encode()
-            if b'id="_x0000_t202"' not in vml:
-                end = vml.rfind(b"</xml>")
-                vml = vml[:end] + VML_NOTE_TYPE.encode() + vml[end:]
-            ids = [int(i) for i in re.findall(rb"_x0000_s(\d+)", vml)]
-            m = re.search(rb'data="(\d+)', vml)
-            first = max([*ids, int(m.group(1)) * 1024 if m else 1024]) + 1
+                vml = parse((VML_HEAD.format(idmap=book.next_idmap()) + VML_NOTE_TYPE + "</xml>").encode())
+            if not any(t.get("id") == "_x0000_t202" for t in vml.iter(f"{{{V_NS}}}shapetype")):
+                vml.extend(_vml_elements(VML_NOTE_TYPE.encode()))
+            ids = [
+                int(m.group(1))
+                for el in vml.iter()
+                if isinstance(el.tag, str)
+                for v in el.attrib.values()
+                if (m := _SHAPE_ID.fullmatch(v))
+            ]
+            block = min(_idmap_numbers(vml) or {1})
+            first = max([*ids, block * 1024]) + 1
             shapes = b"".join(s.replace(b"{ID}", str(first + i).encode()) for i, s in enumerate(self.new_shapes))
-            end = vml.rfind(b"</xml>")
-            if end < 0:
-                raise XlsxEditError("unexpected VML part")
-            vml = vml[:end] + shapes + vml[end:]
-        shapes_left = vml is not None and re.search(rb"<v:shape\b", vml) is not None
+            vml.extend(_vml_elements(shapes))
+        shapes_left = vml is not None and next(vml.iter(f"{{{V_NS}}}shape"), None) is not None
         if has_comments:
             if self.part is None:
                 self.part = book.fresh("xl/comments{}.xml")
@@ -881,7 +961,7 @@ class Comments:
                 self.vml_part = book.fresh("xl/drawings/vmlDrawing{}.vml")
                 ws.set_legacy_drawing(self.rels.add(REL_VML, self.vml_part))
                 book.default("vml", CT_VML)
-            book.dirty[self.vml_part] = vml
+            book.dirty[self.vml_part] = etree.tostring(vml, encoding="UTF-8", xml_declaration=False)
         elif self.vml_part is not None:
             book.remove_part(self.vml_part)
             for r in self.rels.by_type(REL_VML):
@@ -1026,6 +1106,12 @@ class Book:
             self._rels[part] = Rels(self, part)
         return self._rels[part]
 
+    def _content_type(self, part: str) -> str | None:
+        for o in self.ct.findall(q("Override", CT_NS)):
+            if o.get("PartName", "").lstrip("/") == part:
+                return o.get("ContentType")
+        return None
+
     def override(self, part: str, content_type: str) -> None:
         for o in self.ct.findall(q("Override", CT_NS)):
             if o.get("PartName", "").lstrip("/") == part:
@@ -1047,9 +1133,11 @@ class Book:
         if self._idmaps is None:
             self._idmaps = set()
             for part in self.infos:
-                if part.endswith(".vml"):
-                    for m in re.finditer(rb'idmap[^>]*data="([\d,\s]+)"', self.read(part) or b""):
-                        self._idmaps |= {int(x) for x in re.findall(rb"\d+", m.group(1))}
+                if part.endswith(".vml") or self._content_type(part) == CT_VML:
+                    try:
+                        self._idmaps |= _idmap_numbers(parse_vml(self.read(part) or b"<xml/>"))
+                    except (etree.XMLSyntaxError, XlsxEditError):
+                        continue  # a part this editor does not touch; its numbers cannot be read
         n = 1
         while n in self._idmaps:
             n += 1
@@ -1319,10 +1407,13 @@ class Book:
         pieces = [cur] if isinstance(cur, bytes) else cur.chunks() if hasattr(cur, "chunks") else [cur.bytes()]
         c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         crc, size, out = 0, 0, []
+        check = _WellFormed(name)  # every rewritten part is parsed again as it is written
         for piece in pieces:
             crc = zlib.crc32(piece, crc)
             size += len(piece)
             out.append(c.compress(piece))
+            check.feed(piece)
+        check.close()
         out.append(c.flush())
         return Member(name.encode("utf-8"), crc, size, b"".join(out))
 
