@@ -16,7 +16,7 @@ from .errors import TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
-from .run import RunFailed, RunOptions, RunReport, annotated_path, reports
+from .run import OutputInUse, RunFailed, RunOptions, RunReport, annotated_path, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -266,6 +266,28 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
+def _watch_run(args, only: list[Path] | None) -> bool:
+    """One run of watch: a run that fails is reported and watching goes on. False: try again later."""
+    try:
+        cmd_run(args, documents=True, only=only, brief=True)
+    except OutputInUse as e:
+        print(
+            f"[{dt.datetime.now():%H:%M:%S}] {e}（しばらくしてから自動でもう一度試します）", file=sys.stderr, flush=True
+        )
+        return False
+    except (TemplateProblem, RunFailed, OSError) as e:
+        why = e if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or type(e).__name__}"
+        print(
+            f"[{dt.datetime.now():%H:%M:%S}] 実行できませんでした: {why}。見張りは続けます。",
+            file=sys.stderr,
+            flush=True,
+        )
+    except Exception as e:  # a bug of ours: logged, and watching goes on
+        log = crash.CrashLog(args.output).record_exception("watch", e)
+        print(f"[{dt.datetime.now():%H:%M:%S}] {crash.message(log)} 見張りは続けます。", file=sys.stderr, flush=True)
+    return True
+
+
 def cmd_watch(args) -> int:
     from .watch import watch
 
@@ -273,13 +295,14 @@ def cmd_watch(args) -> int:
         print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
         return EXIT_FAILED
 
-    def regenerate(paths: list[Path]) -> None:
-        # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
-        only = None if any(p.name == ELECTION_BOOK for p in paths) else paths
-        cmd_run(args, documents=True, only=only, brief=True)
+    def regenerate(paths: list[Path]) -> bool:
+        # A changed 選挙期間.xlsx applies to every station, and a workbook deleted or moved away leaves the
+        # JSON, the pages and the summary: then a whole run (the unchanged workbooks come from the record).
+        whole = any(p.name == ELECTION_BOOK or not p.exists() for p in paths)
+        return _watch_run(args, None if whole else paths)
 
     # What is already in the folder first, then every workbook dropped in or saved.
-    cmd_run(args, documents=True, brief=True)
+    _watch_run(args, None)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     watch(args.input, regenerate, log=lambda s: print(s, flush=True))
     return EXIT_OK

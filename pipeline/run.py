@@ -149,6 +149,10 @@ class RunFailed(Exception):
     """The run itself cannot proceed (no input folder, output not writable): exit code 2, not a finding."""
 
 
+class OutputInUse(RunFailed):
+    """Another run holds the output folder: trying again later may succeed (watch does)."""
+
+
 def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
     """Station workbooks (and files that look like one but are not .xlsx), plus the shared election book."""
     books, elections = [], None
@@ -193,7 +197,7 @@ def reports(
     except OutputBusy as e:
         holder = e.args[0] if e.args else {}
         who = f"プロセス番号 {holder.get('pid', '不明')}、{holder.get('started', '開始時刻不明')} 開始"
-        raise RunFailed(
+        raise OutputInUse(
             f"出力フォルダ「{output_dir}」は別の実行（{who}）が使っています。"
             "その実行が終わってから、もう一度実行してください。"
         ) from None
@@ -671,7 +675,12 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
         try:
             old = json.loads(path.read_text("utf-8"))
             fresh = {w["file"] for w in data["workbooks"]}
-            kept = [w for w in old.get("workbooks", []) if w.get("file") not in fresh]
+            here = report.input_dir  # a workbook deleted or moved away since is forgotten
+            kept = [
+                w
+                for w in old.get("workbooks", [])
+                if w.get("file") not in fresh and (here is None or (here / str(w.get("file"))).is_file())
+            ]
             data["workbooks"] = sorted(kept + data["workbooks"], key=lambda w: w["file"])
         except (OSError, ValueError, AttributeError, TypeError):
             pass  # an unreadable old report is simply replaced
