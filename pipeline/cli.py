@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import crash
 from .contract import ELECTION_BOOK
-from .errors import TemplateProblem
+from .errors import InstallationProblem, TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             return cmd_watch(args)
         return cmd_run(args, documents=args.command == "reports")
-    except (TemplateProblem, RunFailed) as e:
+    except (TemplateProblem, RunFailed, InstallationProblem) as e:
         print(f"中止しました: {e}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -275,7 +275,7 @@ def _watch_run(args, only: list[Path] | None) -> bool:
             f"[{dt.datetime.now():%H:%M:%S}] {e}（しばらくしてから自動でもう一度試します）", file=sys.stderr, flush=True
         )
         return False
-    except (TemplateProblem, RunFailed, OSError) as e:
+    except (TemplateProblem, RunFailed, InstallationProblem, OSError) as e:
         why = e if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or type(e).__name__}"
         print(
             f"[{dt.datetime.now():%H:%M:%S}] 実行できませんでした: {why}。見張りは続けます。",

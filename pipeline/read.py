@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import openpyxl as openpyxl_package
 import pandas as pd
 from defusedxml import ElementTree as SafeElementTree
 from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
-from openpyxl.worksheet import _reader
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.utils.exceptions import CellCoordinatesException, IllegalCharacterError, InvalidFileException
 
+from . import openpyxl_private as private
 from .contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
 from .normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
@@ -163,7 +163,7 @@ def _rows(ws) -> list[tuple]:
     if _plain_xml_part(ws):
         try:
             return _rows_fast(ws)
-        except Exception:  # anything unusual: openpyxl's own parser decides, and raises what it raises
+        except BAD_WORKBOOK:  # anything unusual: openpyxl's own parser decides, and raises what it raises
             pass
     ws.reset_dimensions()  # files written by other tools often carry a wrong <dimension>
     return [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
@@ -172,10 +172,10 @@ def _rows(ws) -> list[tuple]:
 def _plain_xml_part(ws) -> bool:
     """A worksheet part _check_container has scanned for DTDs and entities: named .xml, in an ASCII-compatible
     encoding (a UTF-16 part would hide "<!DOCTYPE" from a byte search)."""
-    path = getattr(ws, "_worksheet_path", "")
+    path = private.part_name(ws)
     if not path.endswith(".xml"):
         return False
-    with ws._get_source() as src:
+    with private.source(ws) as src:
         head = src.read(4)
     return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
@@ -191,15 +191,9 @@ def _rows_fast(ws) -> list[tuple]:
     """
     wb = ws.parent
     out: list[tuple] = []
-    with ws._get_source() as src:
-        parser = _reader.WorkSheetParser(
-            src,
-            ws._shared_strings,
-            data_only=wb.data_only,
-            epoch=wb.epoch,
-            date_formats=wb._date_formats,
-            timedelta_formats=wb._timedelta_formats,
-        )
+    _reader = private.reader
+    with private.source(ws) as src:
+        parser = private.row_parser(ws, src)
         dispatcher = {
             _reader.COL_TAG: parser.parse_column_dimensions,
             _reader.PROT_TAG: parser.parse_sheet_protection,
@@ -258,11 +252,11 @@ def _openpyxl_row(parser, element) -> tuple[int, list[tuple[int, object]]]:
     return idx, [(c["column"], c["value"]) for c in cells]
 
 
-_CELL = f"{{{_reader.SHEET_MAIN_NS}}}c"
-_V = _reader.VALUE_TAG
-_IS = _reader.INLINE_STRING
-_T = f"{{{_reader.SHEET_MAIN_NS}}}t"
-_R = f"{{{_reader.SHEET_MAIN_NS}}}r"
+_CELL = f"{{{private.reader.SHEET_MAIN_NS}}}c"
+_V = private.reader.VALUE_TAG
+_IS = private.reader.INLINE_STRING
+_T = f"{{{private.reader.SHEET_MAIN_NS}}}t"
+_R = f"{{{private.reader.SHEET_MAIN_NS}}}r"
 _CELL_ADDRESS = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 
 
@@ -306,10 +300,12 @@ class _CellValues:
                         style = c.get("s")
                         if style is not None and not style.isdigit():
                             return None
-                        value = _reader._cast_number(value)
+                        value = private.reader._cast_number(value)
                         if style and (style := int(style)) in p.date_formats:
                             try:
-                                value = _reader.from_excel(value, p.epoch, timedelta=style in p.timedelta_formats)
+                                value = private.reader.from_excel(
+                                    value, p.epoch, timedelta=style in p.timedelta_formats
+                                )
                             except (OverflowError, ValueError):
                                 return None  # openpyxl warns and reads "#VALUE!"
                     elif kind == "s":
@@ -344,24 +340,54 @@ def _size_from_head(ws) -> None:
     """ReadOnlyWorksheet._get_size without parsing the whole sheet: openpyxl iterparses until the end of
     <sheetData> when a sheet has no <dimension> (files written by tools other than Excel), with the Python
     parser, for every sheet at load time: seconds for a large sheet, for a value nothing here uses."""
-    with ws._get_source() as src:
+    with private.source(ws) as src:
         head = src.read(_HEAD)
     m = _DIMENSION.search(head.split(b"<sheetData", 1)[0].split(b":sheetData", 1)[0])
     if m is not None:
         try:
-            ws._min_column, ws._min_row, ws._max_column, ws._max_row = range_boundaries(m[1].decode())
+            private.set_size(ws, range_boundaries(m[1].decode()))
         except (ValueError, TypeError):
             pass  # an unusable <dimension>: none, as openpyxl leaves it; _rows never relies on it
 
 
-@contextlib.contextmanager
-def _sizes_from_the_head() -> Iterator[None]:
-    real = ReadOnlyWorksheet._get_size
-    ReadOnlyWorksheet._get_size = _size_from_head
-    try:
-        yield
-    finally:
-        ReadOnlyWorksheet._get_size = real
+# What openpyxl raises for a damaged or unusual workbook (a zip member missing, XML that does not parse, a
+# value of the wrong kind). TypeError, AttributeError and NotImplementedError count only when openpyxl itself raised them
+# (_ours_unless_openpyxl): from this package's code they are bugs of ours, logged as internal errors and
+# never reported as a workbook to re-save in Excel.
+BAD_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    ValueError,  # UnicodeDecodeError, defusedxml's refusals, openpyxl's own checks
+    IndexError,
+    EOFError,
+    OSError,
+    ElementTree.ParseError,
+    etree.XMLSyntaxError,
+    ArithmeticError,  # a number or date out of range
+    InvalidFileException,
+    CellCoordinatesException,
+    IllegalCharacterError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+)
+_OPENPYXL_DIR = str(Path(openpyxl_package.__file__).parent)
+
+
+def _ours_unless_openpyxl(e: BaseException) -> None:
+    """Re-raise a TypeError or AttributeError that was not raised inside openpyxl (a bug of ours)."""
+    if not isinstance(e, (TypeError, AttributeError, NotImplementedError)):
+        return
+    tb, last = e.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None or not last.tb_frame.f_code.co_filename.startswith(_OPENPYXL_DIR):
+        raise e
+
+
+def _sizes_from_the_head():
+    return private.sizes_from(_size_from_head)
 
 
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
@@ -377,7 +403,8 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
     try:
         with _sizes_from_the_head():
             wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for damaged files
+    except BAD_WORKBOOK as e:
+        _ours_unless_openpyxl(e)
         raise _unreadable(
             path, f"Excelブックとして読み込めません（{type(e).__name__}）。Excelで開いて保存し直してください。"
         ) from None
@@ -410,9 +437,10 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             try:
                 rows = _rows(wb[actual])
                 frows = _rows(formula_wb[actual]) if formula_wb is not None else None
-            except Exception as e:
+            except BAD_WORKBOOK as e:
+                _ours_unless_openpyxl(e)
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
-            part = getattr(wb[actual], "_worksheet_path", "")
+            part = private.part_name(wb[actual])
             _decode_inline(rows, box.inline_escaped.get(part, set()))
             bad_cells = _formula_cells(rows, frows)
             _fill_merged(rows, box.merges.get(part, []))
@@ -482,7 +510,7 @@ def _shared_strings(data: bytes) -> list[str] | None:
     """Every <si> as Excel shows it: plain text or its runs (phonetic rPh runs left out), escapes decoded."""
     try:
         root = SafeElementTree.fromstring(data)
-    except Exception:  # openpyxl will report the damaged part
+    except (ElementTree.ParseError, ValueError):  # openpyxl will report the damaged part (defusedxml's are ValueErrors)
         return None
     out = []
     for si in root.iter(f"{_MAIN_NS}si"):
@@ -498,7 +526,7 @@ def _use_shared_strings(wb, strings: list[str]) -> None:
     Read-only worksheets share one list object; it is replaced in place only if it has the same length.
     """
     for ws in wb.worksheets:
-        shared = getattr(ws, "_shared_strings", None)
+        shared = private.shared_strings(ws)
         if isinstance(shared, list):
             if len(shared) == len(strings):
                 shared[:] = strings

@@ -19,7 +19,7 @@ from . import forms, version
 from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
 from .crash import Crash, CrashLog, capture, finding_message
-from .errors import TemplateProblem
+from .errors import InstallationProblem, TemplateProblem, missing_module
 from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, StationSummary, status_of
@@ -517,21 +517,35 @@ def _elections_again(as_of: dt.date, path: Path) -> Result:
     return _elections_job((path, as_of))
 
 
+def _reader():
+    """The validation module (it imports the reader, pandas and openpyxl): InstallationProblem when one of
+    them cannot serve, which stops the run (exit 2) instead of failing every workbook."""
+    try:
+        from . import validate
+    except ImportError as e:
+        raise missing_module(e) from None
+    return validate
+
+
 def _elections_job(job: tuple) -> Result:
-    from .validate import read_elections
+    read_elections = _reader().read_elections
 
     try:
         return read_elections(*job)
+    except InstallationProblem:
+        raise  # stops the run (exit 2): no workbook is to blame
     except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
         return Result(job[0], crash=capture("検証", job[0].name, e))
 
 
 def _validate_job(job: tuple) -> Result:
-    from .validate import validate_workbook
+    validate_workbook = _reader().validate_workbook
 
     path, options, shared, *model = job
     try:
         result = validate_workbook(path, options, shared)
+    except InstallationProblem:
+        raise  # stops the run (exit 2): no workbook is to blame
     except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
         return Result(path, crash=capture("検証", path.name, e))
     if model and result.has_book:

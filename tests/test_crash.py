@@ -155,3 +155,21 @@ def test_a_cp932_console_replaces_what_it_cannot_show(tmp_path, command):
     assert "UnicodeEncodeError" not in stderr and "Traceback" not in stderr
     assert "?田" in stdout  # the finding is shown, the character it cannot show replaced
     assert YOSHIDA in (out / "検証結果.json").read_text("utf-8")  # the files keep the real name
+
+
+@pytest.mark.parametrize("error", [AttributeError, TypeError])
+def test_a_bug_while_reading_is_not_called_a_damaged_workbook(tmp_path, monkeypatch, capsys, error):
+    """The reader's excepts take what a bad workbook raises; a bug of ours reading a sheet is an internal
+    error (status failed, a log), never file-unreadable with advice to re-save the workbook in Excel."""
+    import pipeline.read
+
+    def rows(ws):
+        raise error("renamed internal")
+
+    monkeypatch.setattr(pipeline.read, "_rows", rows)
+    inp, out = _folder(tmp_path, 1), tmp_path / "out"
+    assert main(["check", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()]) == 2
+    report = json.loads((out / "検証結果.json").read_text("utf-8"))
+    (w,) = report["workbooks"]
+    assert w["status"] == "failed" and [f["rule"] for f in w["findings"]] == ["internal-error"]
+    assert "保存し直して" not in capsys.readouterr().err
