@@ -8,7 +8,6 @@ import functools
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -488,19 +487,30 @@ def _pool(jobs: int, templates: dict[str, FormTemplate] | None):
         max_workers=min(cpus, jobs, 4),
         mp_context=mp.get_context(method),
         initializer=_die_with_parent,
-        initargs=(os.getpid(),),
     )
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent() -> None:
     """In a pool worker: exit when the main process is gone (killed from a task manager, SIGKILL), instead
-    of waiting forever on a pipe that no one will write to again."""
+    of working on and writing into a folder whose lock is already free.
+
+    Waits on the parent's sentinel, which multiprocessing hands every child: the read end of a pipe only
+    the parent writes to (POSIX: it reads end-of-file when the parent dies) or the parent's process handle
+    (Windows: signalled when it exits). os.getppid() would not do: on Windows it keeps the dead parent's id.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    parent = mp.parent_process()
+    if parent is None:
+        return
 
     def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
+        try:
+            wait([parent.sentinel])
+        except OSError:
+            pass  # the sentinel is unusable: the parent is gone as far as this worker can tell
+        os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
