@@ -7,6 +7,7 @@ import posixpath
 import re
 import struct
 import unicodedata
+import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -35,6 +36,11 @@ CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.workshee
 CT_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+# Excel 365's threaded comments: a thread per cell, its people in a workbook-wide person list.
+REL_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+REL_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+TC_NS = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+CT_PERSON = "application/vnd.ms-excel.person+xml"
 CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 CT_MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
@@ -999,6 +1005,61 @@ def _wrapped_lines(text: str, width: float) -> int:
     return lines
 
 
+def tool_guid(*parts: str) -> str:
+    """A GUID as Excel writes them ({XXXXXXXX-...}), the same for the same parts: the copy stays
+    deterministic, and this tool's person and replies are recognised when a copy comes back."""
+    return "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "kobankyo:" + "\x1f".join(parts))).upper() + "}"
+
+
+class Threads:
+    """A worksheet's threaded comments (Excel 365), found through its relationships: this tool's findings
+    are added to a cell's thread as a reply by the tool's own person, and taken off again when a copy
+    comes back (every reply by that person)."""
+
+    def __init__(self, book: Book, ws: Worksheet) -> None:
+        self.book, self.ws = book, ws
+        rel = book.rels(ws.part).by_type(REL_THREADED)
+        self.part = resolve(ws.part, rel[0].get("Target")) if rel else None
+        data = book.read(self.part) if self.part else None
+        self.root = parse(data) if data is not None else None
+        if self.root is not None and self.root.tag != q("ThreadedComments", TC_NS):
+            raise XlsxEditError(f"unexpected threaded comments part {self.part}")
+        self.changed = False
+
+    def _comments(self) -> list[etree._Element]:
+        return list(self.root.iterchildren(q("threadedComment", TC_NS))) if self.root is not None else []
+
+    def has(self, ref: str) -> bool:
+        return any(c.get("ref") == ref for c in self._comments())
+
+    def reply(self, ref: str, text: str, author: str) -> None:
+        """text as the tool's reply at the end of the thread on ref (there must be one: see has)."""
+        thread = [c for c in self._comments() if c.get("ref") == ref]
+        first = next((c for c in thread if not c.get("parentId")), thread[0])
+        person = self.book.tool_person(author)
+        el = etree.Element(q("threadedComment", TC_NS), nsmap={None: TC_NS})
+        el.set("ref", ref)
+        el.set("dT", max((c.get("dT") or "" for c in thread), default="") or "2000-01-01T00:00:00.00")
+        el.set("personId", person)
+        el.set("id", tool_guid("reply", self.ws.name, ref, text))
+        el.set("parentId", first.get("id") or "")
+        etree.SubElement(el, q("text", TC_NS)).text = text
+        el.tail = thread[-1].tail  # the writer's indentation, if any
+        thread[-1].addnext(el)
+        self.changed = True
+
+    def remove_tool_replies(self, author: str) -> None:
+        person = tool_guid("person", author)
+        for c in self._comments():
+            if c.get("personId") == person:
+                self.root.remove(c)
+                self.changed = True
+
+    def finish(self) -> None:
+        if self.changed and self.part is not None:
+            self.book.dirty[self.part] = serialize(self.root)
+
+
 @dataclass
 class SheetRef:
     name: str
@@ -1060,6 +1121,7 @@ class Book:
         self.original_order = list(self.sheets)
         self._worksheets: dict[str, Worksheet] = {}
         self._comments: dict[str, Comments] = {}
+        self._threads: dict[str, Threads] = {}
         self._styles: Styles | None = None
         self.sst = SharedStrings(self)
         self._idmaps: set[int] | None = None
@@ -1159,6 +1221,33 @@ class Book:
                 raise XlsxEditError(f"not a worksheet: {name}")
             self._worksheets[name] = Worksheet(self, name, ref.part)
         return self._worksheets[name]
+
+    def threads(self, name: str) -> Threads:
+        if name not in self._threads:
+            self._threads[name] = Threads(self, self.worksheet(name))
+        return self._threads[name]
+
+    def tool_person(self, author: str) -> str:
+        """This tool's entry in the workbook's person list (created when missing); returns its id."""
+        person = tool_guid("person", author)
+        rel = self.wb_rels.by_type(REL_PERSON)
+        part = resolve(self.wb_part, rel[0].get("Target")) if rel else None
+        data = self.read(part) if part else None
+        root = parse(data) if data is not None else etree.Element(q("personList", TC_NS), nsmap={None: TC_NS})
+        if any(p.get("id") == person for p in root.iterchildren(q("person", TC_NS))):
+            return person
+        el = etree.SubElement(root, q("person", TC_NS))
+        el.set("displayName", author)
+        el.set("id", person)
+        el.set("userId", author)
+        el.set("providerId", "None")
+        if part is None:  # Excel's name for it, else a free one
+            part = "xl/persons/person.xml" if not self.exists("xl/persons/person.xml") else None
+            part = part or self.fresh("xl/persons/person{}.xml")
+            self.wb_rels.add(REL_PERSON, part)
+            self.override(part, CT_PERSON)
+        self.dirty[part] = serialize(root)
+        return person
 
     def comments(self, name: str) -> Comments:
         if name not in self._comments:
@@ -1379,6 +1468,8 @@ class Book:
     def save(self) -> bytes:
         for c in self._comments.values():
             c.finish()
+        for t in self._threads.values():
+            t.finish()
         self.sst.finish()
         for rels in list(self._rels.values()):
             if not rels.items() and rels.path not in self.infos:
