@@ -15,6 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 import pipeline.cache as cache_mod
+import pipeline.validate
 from pipeline import version
 from pipeline.run import RunOptions, reports
 from tests.builders import AS_OF, baseline, write_book
@@ -298,24 +299,44 @@ def test_a_rerun_with_nothing_changed_does_not_import_pandas(tmp_path):
     assert again.returncode == 0 and "LOADED []" in again.stdout, again.stdout[-500:]
 
 
-def test_nothing_changed_reads_no_model_pickle(tmp_path, monkeypatch):
-    """The record holds the findings; a model is read only when something needs it (documents, pages)."""
+def _forget_models(out: Path) -> None:
+    """Everything the run record keeps besides the record itself (the stored models, whatever their form)."""
+    keep = {cache_mod.RECORD, cache_mod.REPORT_NOTE}
+    for p in (out / cache_mod.CACHE_DIR).iterdir():
+        if p.is_file() and p.name not in keep:
+            p.unlink()
+
+
+def test_what_the_record_holds_is_enough_for_a_rerun(tmp_path, monkeypatch):
+    """SPEC section 4: a workbook whose inputs are as they were is taken from the run record, neither
+    validated nor rendered; its findings, its line of the index and its copy come from the record, and only
+    what needs its model (its page, drawn again) validates it again. With the stored models gone, the
+    workbooks validated are exactly the ones that changed or need their model."""
     inp, out = _input(tmp_path), tmp_path / "out"
     reports(inp, out, RunOptions(as_of=AS_OF))
-    loads = []
-    real = cache_mod.pickle.load
-    monkeypatch.setattr(cache_mod.pickle, "load", lambda f: loads.append(f.name) or real(f))
+    validated: list[str] = []
+    real = pipeline.validate.validate_workbook
+    monkeypatch.setattr(
+        pipeline.validate, "validate_workbook", lambda path, *a, **k: validated.append(path.name) or real(path, *a, **k)
+    )
+    _forget_models(out)
     again = reports(inp, out, RunOptions(as_of=AS_OF))
-    assert again.same_as_last and loads == []
-    _edit(inp)  # B changed: only the election list's model is read (B is validated against it)
+    assert again.same_as_last and validated == []
+    _edit(inp)  # B changed: B is validated, A and C stay on the index page from the record
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 1  # A and C stay on the index page from the record, without their models
+    assert validated == ["B署.xlsx"]
     (out / "A警察署" / "検証結果.xlsx").unlink()  # made again from the workbook and the recorded findings
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 1 and (out / "A警察署" / "検証結果.xlsx").exists()
+    assert validated == ["B署.xlsx"] and (out / "A警察署" / "検証結果.xlsx").exists()
     (out / "A警察署" / "概要.html").unlink()  # A's page is drawn from A's model
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 2 and (out / "A警察署" / "概要.html").exists()
+    assert validated == ["B署.xlsx", "A署.xlsx"] and (out / "A警察署" / "概要.html").exists()
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated", "not a model"])
