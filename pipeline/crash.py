@@ -9,13 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import platform
 import sys
-import tempfile
 import threading
 import traceback
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 LOG_DIR = ".kobankyo-logs"
@@ -38,6 +35,9 @@ def capture(where: str, file: str, error: BaseException) -> Crash:
 
 
 def versions() -> list[str]:
+    import platform  # here: only a crash needs them, and every run imports this module
+    from importlib import metadata
+
     lines = [f"Python {sys.version.split()[0]} ({platform.platform()})"]
     for name in DEPENDENCIES:
         try:
@@ -76,6 +76,8 @@ class CrashLog:
             ]
         )
         folders = [self.output_dir / LOG_DIR] if self.output_dir is not None else []
+        import tempfile
+
         folders.append(Path(tempfile.gettempdir()) / "kobankyo-logs")  # when the output cannot be written
         last: OSError | None = None
         for folder in folders:

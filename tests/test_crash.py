@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,7 @@ def test_the_log_goes_to_the_temp_folder_when_the_output_cannot_take_it(tmp_path
 
     blocked = tmp_path / "out"
     blocked.write_text("a file where the output folder should be")
-    monkeypatch.setattr(crash.tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "temp"))
     log = crash.CrashLog(blocked, ["reports"])
     path = log.record_exception("reports", ValueError("x"))
     assert path is not None and path.parent == tmp_path / "temp" / "kobankyo-logs"
