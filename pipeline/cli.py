@@ -289,6 +289,7 @@ def _watch_run(args, only: list[Path] | None) -> bool:
 
 
 def cmd_watch(args) -> int:
+    from . import watch as watch_module
     from .watch import watch
 
     if not args.input.is_dir():
@@ -301,8 +302,10 @@ def cmd_watch(args) -> int:
         whole = any(p.name == ELECTION_BOOK or not p.exists() for p in paths)
         return _watch_run(args, None if whole else paths)
 
-    # What is already in the folder first, then every workbook dropped in or saved.
-    _watch_run(args, None)
+    # What is already in the folder first (again and again while another run holds the output folder),
+    # then every workbook dropped in, saved, deleted or moved away.
+    while not _watch_run(args, None):
+        time.sleep(watch_module.RETRY_S)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     watch(args.input, regenerate, log=lambda s: print(s, flush=True))
     return EXIT_OK
