@@ -185,7 +185,7 @@ class RunCache:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         docs = [
-            Document(
+            (version.FormChangedDocument if d.get("form_changed") else Document)(
                 d["form"],
                 d["path"],
                 d["status"],  # reported as the run that made them reported them (the screen says so)
@@ -193,7 +193,6 @@ class RunCache:
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),
                 source=tuple(d["source"]) if d.get("source") else None,
-                form_changed=bool(d.get("form_changed")),
             )
             for d in e.get("documents", [])
         ]

@@ -51,14 +51,11 @@ class Document:
     blocked_by: list[str] | None = None
     blocked_at: list[str] | None = None  # the cells that stopped it, as 「シート!A1」
     source: tuple[str, int] | None = None  # (canonical sheet, row) it was made from
-    form_changed: bool = False  # kept-edited: its template or the program changed since it was generated
 
     def to_json(self) -> dict:
         d = {"form": self.form, "path": self.path, "status": self.status}
         if self.new_path:
             d["new_path"] = self.new_path
-        if self.form_changed:
-            d["form_changed"] = True
         if self.blocked_by:
             d["blocked_by"] = self.blocked_by
             d["blocked_at"] = self.blocked_at or []

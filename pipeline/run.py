@@ -674,9 +674,11 @@ def write_documents(
             key, form = sha256(values), sha256(template.fingerprint.encode() + version.output_version().encode())
             legacy = sha256(template.fingerprint.encode() + values)  # what earlier versions kept
             try:
-                doc.status, doc.new_path, doc.form_changed = manifest.write(
+                doc.status, doc.new_path, form_changed = manifest.write(
                     doc.path, lambda t=template, c=context: t.render(c), key, form=form, legacy=legacy
                 )
+                if form_changed:
+                    doc = version.FormChangedDocument.of(doc)
             except OSError as e:
                 # A file open in Word (Windows locks it), a full disk: say so, keep going.
                 doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]
