@@ -188,7 +188,8 @@ class RunCache:
             (version.FormChangedDocument if d.get("form_changed") else Document)(
                 d["form"],
                 d["path"],
-                d["status"],  # reported as the run that made them reported them (the screen says so)
+                # This run wrote none of them: what the last run wrote is `unchanged` now (SPEC section 4).
+                "unchanged" if d["status"] == "written" else d["status"],
                 new_path=d.get("new_path"),
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),

@@ -12,8 +12,10 @@ from functools import cached_property
 
 from .contract import LEADER_CATEGORIES
 from .findings import Finding, Severity, make_finding
+from .fmt import time_ja as fmt_time
 from .fmt import wareki, wareki_fy
-from .model import Book, Election, Meeting, Member, add_years, fiscal_year, same_text_key
+from .model import Book, Council, Election, Meeting, Member, fiscal_year, period_end, same_text_key, whole_years
+from .words import holds_public_office, venue_word
 
 
 @dataclass
@@ -34,14 +36,29 @@ class Ctx:
         """The sheet's name as the clerk named it (委員名簿 for 委員), for messages."""
         return self.locate(canonical, None, "")["sheet"]
 
+    @cached_property
+    def councils(self) -> dict[str, Council]:
+        return self.book.councils_by_id()
+
+    def council_of(self, record: Member | Meeting) -> Council | None:
+        return self.councils.get(record.council_id) if record.council_id is not None else None
+
+    def exists_now(self, c: Council) -> bool:
+        """The council exists on the as-of date: only then do the as-of-date rules apply to it."""
+        return c.exists(self.as_of)
+
     def serving(self, council_id: str | None, day: dt.date) -> list[Member]:
-        """The council's members serving on `day`, in workbook order."""
+        """The council's members serving on `day` (model.Book.serving_in), in workbook order."""
         if day == self.as_of:
             return list(self._serving_now.get(council_id, ()))
-        return [m for m in self.members_of(council_id) if m.serving(day)]
+        c = self.councils.get(council_id) if council_id is not None else None
+        return [m for m in self.members_of(council_id) if self.book.serving_in(c, m, day)]
 
     def serving_count(self, council_id: str | None, day: dt.date) -> int:
-        """len(serving(council_id, day)) in O(log n): sorted starts and ends of the council's terms."""
+        """len(serving(council_id, day)) in O(log n): sorted starts and last days of the council's terms."""
+        c = self.councils.get(council_id) if council_id is not None else None
+        if c is None or not c.exists(day):
+            return 0
         starts, ends = self._term_bounds.get(council_id, ((), ()))
         return bisect_right(starts, day) - bisect_left(ends, day)
 
@@ -63,15 +80,20 @@ class Ctx:
 
     @cached_property
     def _serving_now(self) -> dict[str | None, list[Member]]:
-        return {cid: [m for m in ms if m.serving(self.as_of)] for cid, ms in self._by_council.items()}
+        out = {}
+        for cid, ms in self._by_council.items():
+            c = self.councils.get(cid) if cid is not None else None
+            out[cid] = [m for m in ms if self.book.serving_in(c, m, self.as_of)]
+        return out
 
     @cached_property
     def _term_bounds(self) -> dict[str | None, tuple[list[dt.date], list[dt.date]]]:
-        # A term with 満了日 before 委嘱日 serves on no day (it has a term-order finding): left out, the count
-        # #(start <= day) - #(end < day) is exactly the number of terms with start <= day <= end.
+        # A term whose last day is before its 委嘱日 serves on no day (it has a term-order finding): left out,
+        # the count #(start <= day) - #(last < day) is exactly the number of terms serving on the day.
         out = {}
         for cid, ms in self._by_council.items():
-            terms = [(m.start, m.end) for m in ms if m.start is not None and m.end is not None and m.start <= m.end]
+            terms = [(m.start, m.last_day) for m in ms if m.start is not None and m.end is not None]
+            terms = [t for t in terms if t[0] <= t[1]]
             out[cid] = (sorted(t[0] for t in terms), sorted(t[1] for t in terms))
         return out
 
@@ -88,6 +110,14 @@ class Ctx:
         for mt in self.book.meetings:
             out[mt.council_id].append(mt)
         return dict(out)
+
+    @cached_property
+    def meetings_by_id(self) -> dict[str, Meeting]:
+        out: dict[str, Meeting] = {}
+        for mt in self.book.meetings:
+            if mt.id is not None:
+                out.setdefault(mt.id, mt)
+        return out
 
 
 class Terms:
@@ -112,14 +142,21 @@ class Terms:
         return earlier[0] if earlier else None
 
     def chain_start(self, start: dt.date) -> dt.date:
-        """Start of continuous service up to a term starting on `start`: walk back over back-to-back terms."""
+        """Start of continuous service up to a term starting on `start` (SPEC section 3, long-tenure): walk back
+        over back-to-back terms; 初回委嘱日 of the terms walked counts only where no recorded gap contradicts it
+        (a gap of a day or more between the last day served and the next 委嘱日 breaks the service)."""
         current = self._chains.get(start)
         if current is None:
-            current = start
+            chain_start, limit = start, dt.date.min
+            walked = [t for t in self.by_start_desc if t.start == start]
             for t in self.started_before(start):
-                if t.end < current - dt.timedelta(days=1):
-                    break  # a gap: service before it was not continuous
-                current = min(current, t.first_date)
+                if t.last_day < chain_start - dt.timedelta(days=1):
+                    limit = t.last_day + dt.timedelta(days=1)  # the service cannot have begun before this
+                    break
+                chain_start = min(chain_start, t.start)
+                walked.append(t)
+            firsts = [t.first_start for t in walked if t.first_start is not None and t.first_start >= limit]
+            current = min([chain_start, *firsts])
             self._chains[start] = current
         return current
 
@@ -153,12 +190,20 @@ def _term(m: Member) -> str:
     return f"{wareki(m.start)}～{wareki(m.end)}"
 
 
+# Rule parameters, one source for the rules and the overview pages.
+MEMBER_COUNT = (5, 15)  # 第6-1 おおむね10人程度
+LEADER_SHARE = 0.4  # 第3-2(2)イ おおむね半数程度
+OPEN_REQUEST_DAYS = 60  # 第8-2 速やかに: a warning from the 61st day
+INTERIM_DAYS = 180  # 第8-2 中間連絡: info from the 181st day
+
+
 # --- input rules that span rows and sheets ------------------------------------------
 
 
 @check("duplicate-id")
 def duplicate_ids(ctx: Ctx) -> Iterator[Finding]:
-    """協議会ID and 会議ID are unique keys; the same member twice with overlapping terms in one council."""
+    """協議会ID and 会議ID are unique keys; the same member twice with overlapping terms in one council;
+    two rows of sheet 署長 with one 着任日."""
     for sheet, col, records in (
         ("協議会", "協議会ID", ctx.book.councils),
         ("会議", "会議ID", ctx.book.meetings),
@@ -175,25 +220,49 @@ def duplicate_ids(ctx: Ctx) -> Iterator[Finding]:
                 )
             else:
                 first[r.id] = r.row
+    since: dict[dt.date, int] = {}
+    for c in ctx.book.chief_rows:
+        if c.since is None:
+            continue
+        if c.since in since:
+            yield make_finding(
+                "duplicate-id",
+                f"着任日（{wareki(c.since)}）が{since[c.since]}行目の署長と同じです。署長1人につき1行、着任日を直してください。",
+                **ctx.at("署長", c.row, "着任日"),
+            )
+        else:
+            since[c.since] = c.row
     # Each row against the earlier rows of the same person in the same council: the first one it overlaps.
+    # Periods served: 委嘱日 … min(任期満了日, 退任日).
     members = ctx.book.members
     groups: dict[tuple, list[int]] = defaultdict(list)
     for pos, m in enumerate(members):
-        if m.council_id is not None and m.name is not None and m.start is not None and m.end is not None:
+        if m.council_id is not None and m.name is not None and _served(m):
             groups[(m.council_id, m.person)].append(pos)
     clash: dict[int, Member] = {}
     for positions in groups.values():
         if len(positions) > 1:
-            earlier = first_earlier_overlaps([(members[p].start, members[p].end) for p in positions])
+            earlier = first_earlier_overlaps([(members[p].start, members[p].last_day) for p in positions])
             clash |= {p: members[positions[j]] for p, j in zip(positions, earlier, strict=True) if j is not None}
     for pos in sorted(clash):
         m, other = members[pos], clash[pos]
         yield make_finding(
             "duplicate-id",
             f"{_who(m)}の任期（{_term(m)}）が{other.row}行目の任期（{_term(other)}）と重なっています。"
-            "同じ委員の重複行を削除するか、任期を直してください。",
+            "同じ委員の重複行を削除するか、任期を直してください（途中で退任したときは前の行に退任日を入力します）。",
             **ctx.at("委員", m.row, "委嘱日"),
         )
+
+
+def _cell_or(ctx: Ctx, sheet: str, row: int, column: str, fallback: str) -> dict:
+    """At `column`, or at `fallback` of the same row when the workbook has no such column (yet)."""
+    loc = ctx.at(sheet, row, column)
+    return loc if loc["cell"] is not None else ctx.at(sheet, row, fallback)
+
+
+def _served(m: Member) -> bool:
+    """The row has a period served: 委嘱日 and 任期満了日 read, and its last day not before 委嘱日."""
+    return m.start is not None and m.end is not None and m.start <= m.last_day
 
 
 @check("unknown-ref")
@@ -216,9 +285,28 @@ def unknown_refs(ctx: Ctx) -> Iterator[Finding]:
                 )
 
 
+def _begins_label(c: Council) -> str:
+    return "移管日" if c.is_received else "設置日"
+
+
 @check("term-order")
 def term_order(ctx: Ctx) -> Iterator[Finding]:
-    """任期満了日 must not precede 委嘱日; a meeting cannot precede its council's 設置日."""
+    """Dates in the order the history runs: 委嘱日 ≤ 退任日 ≤ 任期満了日; 設置日 (移管日) ≤ 委嘱日, 開催日;
+    設置日 ≤ 移管日 ≤ 廃止日; 開催日 ≤ 回答日; 告示日 ≤ 投票日."""
+    for c in ctx.book.councils:
+        if c.established and c.received and c.received < c.established:
+            yield make_finding(
+                "term-order",
+                f"協議会「{c.name}」の移管日（{wareki(c.received)}）が設置日（{wareki(c.established)}）より前です。日付を直してください。",
+                **ctx.at("協議会", c.row, "移管日"),
+            )
+        begins = c.begins
+        if c.closed and begins and c.closed < begins:
+            yield make_finding(
+                "term-order",
+                f"協議会「{c.name}」の廃止日（{wareki(c.closed)}）が{_begins_label(c)}（{wareki(begins)}）より前です。日付を直してください。",
+                **ctx.at("協議会", c.row, "廃止日"),
+            )
     for m in ctx.book.members:
         if m.start and m.end and m.end < m.start:
             yield make_finding(
@@ -226,15 +314,44 @@ def term_order(ctx: Ctx) -> Iterator[Finding]:
                 f"{_who(m)}の任期満了日（{wareki(m.end)}）が委嘱日（{wareki(m.start)}）より前です。日付を直してください。",
                 **ctx.at("委員", m.row, "任期満了日"),
             )
-    councils = ctx.book.councils_by_id()
-    for mt in ctx.book.meetings:
-        c = councils.get(mt.council_id or "")
-        if c and c.established and mt.date and mt.date < c.established:
+        if m.left and ((m.start and m.left < m.start) or (m.end and m.left > m.end)):
             yield make_finding(
                 "term-order",
-                f"開催日（{wareki(mt.date)}）が協議会「{c.name}」の設置日（{wareki(c.established)}）より前です。"
-                "開催日か設置日を直してください。",
+                f"{_who(m)}の退任日（{wareki(m.left)}）が任期（{_term(m)}）の外です。退任日は委嘱日から任期満了日までの、"
+                "在任した最後の日を入力してください（任期満了で退任したときは空欄のままにします）。",
+                **ctx.at("委員", m.row, "退任日"),
+            )
+        if m.role_changed and m.start and (m.role_changed < m.start or m.role_changed > (m.last_day or m.role_changed)):
+            yield make_finding(
+                "term-order",
+                f"{_who(m)}の役職変更日（{wareki(m.role_changed)}）が任期（{_term(m)}）の外です。日付を直してください。",
+                **ctx.at("委員", m.row, "役職変更日"),
+            )
+        c = ctx.council_of(m)
+        if c and m.start and c.begins and m.start < c.begins:
+            yield make_finding(
+                "term-order",
+                f"{_who(m)}の委嘱日（{wareki(m.start)}）が協議会「{c.name}」の{_begins_label(c)}（{wareki(c.begins)}）より前です。"
+                f"委嘱日か{_begins_label(c)}を直してください。",
+                **ctx.at("委員", m.row, "委嘱日"),
+            )
+    for mt in ctx.book.meetings:
+        c = ctx.council_of(mt)
+        if c and c.begins and mt.date and mt.date < c.begins:
+            yield make_finding(
+                "term-order",
+                f"開催日（{wareki(mt.date)}）が協議会「{c.name}」の{_begins_label(c)}（{wareki(c.begins)}）より前です。"
+                f"開催日か{_begins_label(c)}を直してください"
+                + ("（移管前の会議は移管元の署のブックに記録します）。" if c.is_received else "。"),
                 **ctx.at("会議", mt.row, "開催日"),
+            )
+    for o in ctx.book.opinions:
+        mt = ctx.meetings_by_id.get(o.meeting_id) if o.meeting_id is not None else None
+        if mt and mt.date and o.answered and o.answered < mt.date:
+            yield make_finding(
+                "term-order",
+                f"回答日（{wareki(o.answered)}）が会議の開催日（{wareki(mt.date)}）より前です。日付を直してください。",
+                **ctx.at("意見要望", o.row, "回答日"),
             )
     for e in ctx.book.elections:
         if e.notice and e.vote and e.vote < e.notice:
@@ -246,9 +363,47 @@ def term_order(ctx: Ctx) -> Iterator[Finding]:
             )
 
 
+@check("time-order")
+def time_order(ctx: Ctx) -> Iterator[Finding]:
+    """様式第3号「開催日時」: 終了時刻 must not precede 開始時刻 (the form would print 午後2時から午後1時まで)."""
+    for mt in ctx.book.meetings:
+        if mt.start_time is not None and mt.end_time is not None and mt.end_time < mt.start_time:
+            yield make_finding(
+                "time-order",
+                f"終了時刻（{fmt_time(mt.end_time)}）が開始時刻（{fmt_time(mt.start_time)}）より前です。"
+                "時刻を直してください（午後は「14:00」や「午後2時」と入力します）。",
+                **ctx.at("会議", mt.row, "終了時刻"),
+            )
+
+
+@check("after-closure")
+def after_closure(ctx: Ctx) -> Iterator[Finding]:
+    """A council that was closed (廃止日: merged, split, moved or closed, 第4-3・第6-2(2)) holds no meeting and
+    starts no term after its last day."""
+    for mt in ctx.book.meetings:
+        c = ctx.council_of(mt)
+        if c and c.closed and mt.date and mt.date > c.closed:
+            yield make_finding(
+                "after-closure",
+                f"開催日（{wareki(mt.date)}）が協議会「{c.name}」の廃止日（{wareki(c.closed)}）より後です。"
+                "協議会IDか開催日、廃止日を確認してください。",
+                **ctx.at("会議", mt.row, "開催日"),
+            )
+    for m in ctx.book.members:
+        c = ctx.council_of(m)
+        if c and c.closed and m.start and m.start > c.closed:
+            yield make_finding(
+                "after-closure",
+                f"{_who(m)}の委嘱日（{wareki(m.start)}）が協議会「{c.name}」の廃止日（{wareki(c.closed)}）より後です。"
+                "統合先などの協議会IDで委嘱してください。",
+                **ctx.at("委員", m.row, "委嘱日"),
+            )
+
+
 @check("required-value")
 def conditional_required(ctx: Ctx) -> Iterator[Finding]:
-    """Values required only in some records: 回次 of a 定例 meeting; 生年月日 or 年齢 of a member."""
+    """Values required only in some records: 回次 of a 定例 meeting; 生年月日 or 年齢 of a member; 役職変更日
+    and 新役職 together."""
     for mt in ctx.book.meetings:
         if mt.kind == "定例" and mt.round is None and not ctx.present("会議", mt.row, "回次"):
             yield make_finding(
@@ -267,6 +422,18 @@ def conditional_required(ctx: Ctx) -> Iterator[Finding]:
                 f"{_who(m)}の「生年月日」と「年齢」がどちらも空欄です。どちらかを入力してください。",
                 **ctx.at("委員", m.row, "生年月日"),
             )
+        if m.new_role and m.role_changed is None and not ctx.present("委員", m.row, "役職変更日"):
+            yield make_finding(
+                "required-value",
+                f"{_who(m)}の「新役職」がありますが「役職変更日」が空欄です。新しい役職になった日を入力してください。",
+                **ctx.at("委員", m.row, "役職変更日"),
+            )
+        if m.role_changed and not m.new_role:
+            yield make_finding(
+                "required-value",
+                f"{_who(m)}の「役職変更日」がありますが「新役職」が空欄です。新しい役職を入力してください。",
+                **ctx.at("委員", m.row, "新役職"),
+            )
 
 
 # --- 要綱 rules ----------------------------------------------------------------------
@@ -277,37 +444,86 @@ def public_office(ctx: Ctx) -> Iterator[Finding]:
     """第6-4(1)「公職（地方公共団体の長、議会議員等をいう。）にある者を委員として選定しないこと。
     また、委員が公職の候補者になろうとし、又は公職に就いた場合は、警察署長は、当該委員の職を免ずるものとする。」"""
     for m in ctx.book.members:
-        if m.public_office:
-            yield make_finding(
-                "public-office",
-                f"{_who(m)}は公職（{m.public_office}）にある、又はなろうとしています。公職にある者は委員に選定できず、"
-                "就いた場合は職を免ずることになります。委員から外すか、公職がなければ「無」と入力してください。",
-                **ctx.at("委員", m.row, "公職"),
+        if not holds_public_office(m.public_office) or m.start is None or m.end is None:
+            continue
+        c = ctx.council_of(m)
+        if c is None or not ctx.exists_now(c):
+            continue
+        if not (ctx.book.serving_in(c, m, ctx.as_of) or m.start > ctx.as_of):
+            continue  # history: he left (or his term ended) before the as-of date
+        issued = m.issue_date is not None and m.issue_date < ctx.as_of
+        if issued:
+            advice = (
+                "委嘱済みの委員が公職に就いた（なろうとする）ときは職を免じます。解嘱したら「退任日」と、"
+                "退任理由「解嘱（公職）」を入力してください。公職でなければ「公職」を「無」にしてください。"
             )
+        else:
+            advice = (
+                "公職にある者は委員に選定できません。委員から外すか、公職でなければ「公職」を「無」にしてください。"
+            )
+        yield make_finding(
+            "public-office",
+            f"{_who(m)}は公職（{m.public_office}）にある、又はなろうとしています。{advice}",
+            **ctx.at("委員", m.row, "公職"),
+        )
+
+
+def _role_periods(m: Member) -> list[tuple[dt.date, dt.date, str | None]]:
+    """(first, last, 役職 key) of each stretch of the term with one 役職 (two when 役職変更日 splits it)."""
+    if not _served(m):
+        return []
+    last = m.last_day
+    ch = m.role_changed
+    if ch is not None and m.new_role and m.start < ch <= last:
+        return [(m.start, ch - dt.timedelta(days=1), m.role_key), (ch, last, same_text_key(m.new_role))]
+    return [(m.start, last, m.role_key_on(m.start))]
+
+
+def _officer_clashes(ctx: Ctx, c: Council, role: str) -> Iterator[tuple[Member, Member]]:
+    periods = [(m, a, b) for m in ctx.members_of(c.id) for a, b, r in _role_periods(m) if r == role]
+    earlier = first_earlier_overlaps([(a, b) for _, a, b in periods], [m.person for m, _, _ in periods])
+    seen: set[int] = set()
+    for (m, _, _), j in zip(periods, earlier, strict=True):
+        if j is not None and m.row not in seen:
+            seen.add(m.row)
+            yield periods[j][0], m
 
 
 @check("chair")
 def chair(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
-    for c in ctx.book.councils_by_id().values():
-        chairs = [m for m in ctx.members_of(c.id) if m.is_chair and m.start and m.end]
-        earlier = first_earlier_overlaps([(m.start, m.end) for m in chairs], [m.person for m in chairs])
-        for m, j in zip(chairs, earlier, strict=True):
-            if j is not None:
-                other = chairs[j]
-                yield make_finding(
-                    "chair",
-                    f"協議会「{c.name}」で会長が同時に2人います（{_who(other)}（{other.row}行目）と{_who(m)}）。"
-                    "任期か役職を直してください。",
-                    severity=Severity.ERROR,
-                    **ctx.at("委員", m.row, "役職"),
-                )
+    for c in ctx.councils.values():
+        for other, m in _officer_clashes(ctx, c, "会長"):
+            yield make_finding(
+                "chair",
+                f"協議会「{c.name}」で会長が同時に2人います（{_who(other)}（{other.row}行目）と{_who(m)}）。"
+                "任期か役職を直してください（途中で交代したときは前の会長の行に退任日か役職変更日を入力します）。",
+                severity=Severity.ERROR,
+                **ctx.at("委員", m.row, "役職"),
+            )
+        if not ctx.exists_now(c):
+            continue
         serving = ctx.serving(c.id, ctx.as_of)
-        if serving and not any(m.is_chair for m in serving):
+        if serving and not any(m.role_key_on(ctx.as_of) == "会長" for m in serving):
             yield make_finding(
                 "chair",
                 f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の会長がいません。委員の中から会長を選任し、役職に「会長」と入力してください。",
                 severity=Severity.WARNING,
+                **ctx.at("協議会", c.row, "名称"),
+            )
+
+
+@check("vice-chair")
+def vice_chair(ctx: Ctx) -> Iterator[Finding]:
+    """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
+    for c in ctx.councils.values():
+        if not ctx.exists_now(c):
+            continue
+        serving = ctx.serving(c.id, ctx.as_of)
+        if serving and not any(m.role_key_on(ctx.as_of) == "副会長" for m in serving):
+            yield make_finding(
+                "vice-chair",
+                f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の副会長がいません。委員の中から副会長を選任し、役職に「副会長」と入力してください。",
                 **ctx.at("協議会", c.row, "名称"),
             )
 
@@ -335,11 +551,11 @@ def manager_designation(ctx: Ctx) -> Iterator[Finding]:
 @check("member-count")
 def member_count(ctx: Ctx) -> Iterator[Finding]:
     """第6-1「委員の人数は、所管区の実情や交番等の勤務態勢に応じ、連絡協議会ごとにおおむね10人程度を選定するものとする。」"""
-    for c in ctx.book.councils_by_id().values():
-        if c.established and c.established > ctx.as_of:
+    for c in ctx.councils.values():
+        if not ctx.exists_now(c):
             continue
         n = len(ctx.serving(c.id, ctx.as_of))
-        if n < 5 or n > 15:
+        if n < MEMBER_COUNT[0] or n > MEMBER_COUNT[1]:
             yield make_finding(
                 "member-count",
                 f"協議会「{c.name}」の{wareki(ctx.as_of)}現在の委員は{n}人です。委員はおおむね10人程度（5～15人）を選定してください。",
@@ -351,12 +567,14 @@ def member_count(ctx: Ctx) -> Iterator[Finding]:
 def community_leaders(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(2)イ「委員のうちおおむね半数程度は、コミュニティ・リーダーとしての影響力等を考慮し、
     次に掲げる者の中から選定するよう配意すること。(ア)…(エ)」"""
-    for c in ctx.book.councils_by_id().values():
+    for c in ctx.councils.values():
+        if not ctx.exists_now(c):
+            continue
         serving = ctx.serving(c.id, ctx.as_of)
         if not serving:
             continue
         leaders = sum(1 for m in serving if m.category in LEADER_CATEGORIES)
-        if leaders / len(serving) < 0.4:
+        if leaders / len(serving) < LEADER_SHARE:
             yield make_finding(
                 "community-leaders",
                 f"協議会「{c.name}」の委員{len(serving)}人のうち、自治会等役員・自治体職員・公益的団体・ボランティア団体の関係者"
@@ -368,8 +586,8 @@ def community_leaders(ctx: Ctx) -> Iterator[Finding]:
 @check("breadth")
 def breadth(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(2)ア「職業、年齢、性別等を考慮して幅広く選定すること。」（職種等連絡協議会は第5-2により「その目的等に即して」と読み替え）"""
-    for c in ctx.book.councils_by_id().values():
-        if c.kind == "職種等":
+    for c in ctx.councils.values():
+        if c.kind == "職種等" or not ctx.exists_now(c):
             continue
         serving = ctx.serving(c.id, ctx.as_of)
         if len(serving) < 4:
@@ -397,17 +615,18 @@ def term_length(ctx: Ctx) -> Iterator[Finding]:
     (3)「警察署長は、委員の再委嘱に当たり、委員の承諾を得て、任期の変更を行うことができる。」"""
     for m in ctx.book.members:
         if m.start and m.end and not m.term_change:
-            if m.end > add_years(m.start, 2) - dt.timedelta(days=1):
+            if m.end > period_end(m.start, 2):
                 yield make_finding(
                     "term-length",
-                    f"{_who(m)}の任期（{_term(m)}）が2年を超えています。任期は原則2年です。"
+                    f"{_who(m)}の任期（{_term(m)}）が2年を超えています。任期は原則2年です"
+                    f"（{wareki(m.start)}からの2年は{wareki(period_end(m.start, 2))}まで）。"
                     "承諾を得て任期を変更したときは「任期変更」にその理由を入力してください。",
                     **ctx.at("委員", m.row, "任期満了日"),
                 )
 
 
 def _predecessor(ctx: Ctx, m: Member) -> Member | None:
-    """The predecessor's row that started last before this member's term (first in workbook order on a tie)."""
+    """The predecessor's latest row in the same council that starts before this member's 委嘱日."""
     terms = ctx._terms.get((m.council_id, same_text_key(m.predecessor)))
     return terms.latest_before(m.start) if terms and m.start else None
 
@@ -416,16 +635,59 @@ def _predecessor(ctx: Ctx, m: Member) -> Member | None:
 def successor_term(ctx: Ctx) -> Iterator[Finding]:
     """第6-2(1)「委員が欠けた場合において委嘱する後任の委員の任期は、前任者の残任期間とする。」"""
     for m in ctx.book.members:
-        if not (m.predecessor and m.end):
+        if not (m.predecessor and m.end and m.start):
             continue
         p = _predecessor(ctx, m)
-        if p and p.end and m.end > p.end:
+        if p is None or p.end is None:
+            continue
+        if m.end > p.end:
             yield make_finding(
                 "successor-term",
                 f"{_who(m)}は「{p.name}」の後任ですが、任期満了日（{wareki(m.end)}）が前任者の任期満了日"
-                f"（{wareki(p.end)}）より後です。後任の任期は前任者の残任期間です。",
+                f"（{wareki(p.end)}）より後です。後任の任期は前任者の残任期間（{wareki(p.end)}まで）です。",
+                severity=Severity.ERROR,
                 **ctx.at("委員", m.row, "任期満了日"),
             )
+        elif m.end < p.end and not m.term_change:
+            yield make_finding(
+                "successor-term",
+                f"{_who(m)}は「{p.name}」の後任ですが、任期満了日（{wareki(m.end)}）が前任者の任期満了日"
+                f"（{wareki(p.end)}）より前です。後任の任期は前任者の残任期間です。承諾を得て任期を変更したときは"
+                "「任期変更」にその理由を入力してください。",
+                severity=Severity.WARNING,
+                **ctx.at("委員", m.row, "任期満了日"),
+            )
+        if p.left is None or p.left >= m.start:
+            yield make_finding(
+                "successor-term",
+                f"{_who(m)}の前任者「{p.name}」（{p.row}行目）の退任日が"
+                + ("空欄です。" if p.left is None else f"後任の委嘱日以後（{wareki(p.left)}）です。")
+                + "前任者の退任日を入力してください（在任した最後の日。任期満了日はそのままにします）。",
+                severity=Severity.WARNING,
+                **_cell_or(ctx, "委員", p.row, "退任日", "氏名"),
+            )
+
+
+@check("unknown-predecessor")
+def unknown_predecessor(ctx: Ctx) -> Iterator[Finding]:
+    """第6-2(1)「委員が欠けた場合において委嘱する後任の委員の任期は、前任者の残任期間とする。」: 前任者 names a
+    member of the same council."""
+    for m in ctx.book.members:
+        if not m.predecessor or m.council_id is None:
+            continue
+        if (m.council_id, same_text_key(m.predecessor)) in ctx._terms:
+            continue
+        c = ctx.council_of(m)
+        if c is None:
+            continue
+        if c.received and m.start and m.start <= period_end(c.received, 2):
+            continue  # the predecessor served before the transfer, in the former station's workbook
+        yield make_finding(
+            "unknown-predecessor",
+            f"前任者「{m.predecessor}」は協議会「{c.name}」の委員にいません。前任者の氏名をシート"
+            f"「{ctx.sheet('委員')}」の氏名と同じに入力してください。",
+            **ctx.at("委員", m.row, "前任者"),
+        )
 
 
 @check("term-expiry")
@@ -433,16 +695,19 @@ def term_expiry(ctx: Ctx) -> Iterator[Finding]:
     """第6-3「警察署長は、委員に対し、任期ごとに委嘱状（別記様式第1号）を交付して委嘱するものとする。」"""
     limit = ctx.as_of + dt.timedelta(days=ctx.expiry_days)
     for m in ctx.book.members:
-        if not (m.end and ctx.as_of <= m.end <= limit):
+        if not (m.end and ctx.as_of <= m.end <= limit) or m.left is not None:
+            continue
+        c = ctx.council_of(m)
+        if c is None or not ctx.exists_now(c) or (c.closed is not None and c.closed <= m.end):
             continue
         latest = ctx.terms_of(m).latest_start
-        renewed = latest is not None and latest > m.end
-        if not renewed:
-            yield make_finding(
-                "term-expiry",
-                f"{_who(m)}の任期が{wareki(m.end)}に満了します。再任する場合は次の任期の行を追加すると、新しい委嘱状を作成します。",
-                **ctx.at("委員", m.row, "任期満了日"),
-            )
+        if latest is not None and latest > m.start:
+            continue  # the next term is already recorded
+        yield make_finding(
+            "term-expiry",
+            f"{_who(m)}の任期が{wareki(m.end)}に満了します。再任する場合は次の任期の行を追加すると、新しい委嘱状を作成します。",
+            **ctx.at("委員", m.row, "任期満了日"),
+        )
 
 
 @check("long-tenure")
@@ -450,11 +715,12 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
     """第6-4(2)「委員の委嘱に当たっては、長期間特定の者に依存することのないよう、常に組織の新陳代謝に配慮し、
     連絡協議会の活性化を図ること。」"""
     for m in ctx.book.members:
-        if not m.serving(ctx.as_of):
+        c = ctx.council_of(m)
+        if c is None or not ctx.book.serving_in(c, m, ctx.as_of):
             continue
         first = _service_start(ctx, m)
-        if first and ctx.as_of >= add_years(first, ctx.long_tenure_years):
-            years = ctx.as_of.year - first.year - ((ctx.as_of.month, ctx.as_of.day) < (first.month, first.day))
+        if first and ctx.as_of > period_end(first, ctx.long_tenure_years):
+            years = whole_years(first, ctx.as_of)
             column = "初回委嘱日" if m.first_start else "委嘱日"
             yield make_finding(
                 "long-tenure",
@@ -464,31 +730,58 @@ def long_tenure(ctx: Ctx) -> Iterator[Finding]:
 
 
 def _service_start(ctx: Ctx, m: Member) -> dt.date | None:
-    """Start of continuous service: 初回委嘱日, or earlier back-to-back terms of the same member."""
-    first = m.first_date
-    if first is None or m.start is None:
-        return first
-    return min(first, ctx.terms_of(m).chain_start(m.start))
+    """Start of continuous service: back-to-back terms of the same member, and their 初回委嘱日 unless a
+    recorded gap contradicts it (Terms.chain_start)."""
+    if m.start is None:
+        return m.first_date
+    return ctx.terms_of(m).chain_start(m.start)
+
+
+def missing_regular_years(c: Council, meetings: Iterable[Meeting], as_of: dt.date) -> tuple[list[int], list[int]]:
+    """年度 without a 定例 meeting that regular-meeting reports: (warning years, info years).
+
+    Fiscal year fy is checked from 1 April fy+1: a warning while the as-of date is in fy+1, info from fy+2 on
+    (it can only be recorded now, not fixed). The council must have existed in it: the first year counts when
+    設置日 (移管日 for a received council) is on or before 30 September, the last when 廃止日 is on or after it.
+    The overview pages draw their missing years from this same function.
+    """
+    begins = c.begins
+    if begins is None:
+        return [], []
+    held = {fiscal_year(mt.date) for mt in meetings if mt.kind == "定例" and mt.date and mt.date <= as_of}
+    now = fiscal_year(as_of)
+    warn: list[int] = []
+    info: list[int] = []
+    for fy in range(fiscal_year(begins), now):
+        mid = dt.date(fy, 9, 30)
+        if fy == fiscal_year(begins) and begins > mid:
+            continue
+        if c.closed is not None and (c.closed < dt.date(fy, 4, 1) or c.closed < mid):
+            break
+        if fy not in held:
+            (warn if fy == now - 1 else info).append(fy)
+    return warn, info
 
 
 @check("regular-meeting")
 def regular_meeting(ctx: Ctx) -> Iterator[Finding]:
     """第7-2(1)「定例会議は、年1回以上開催するものとする。」"""
-    for c in ctx.book.councils_by_id().values():
-        if not c.established:
-            continue
-        held = {fiscal_year(mt.date) for mt in ctx.meetings_by_council.get(c.id, ()) if mt.kind == "定例" and mt.date}
-        missing = []
-        for fy in range(fiscal_year(c.established), fiscal_year(ctx.as_of) + 1):
-            start, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
-            if start >= c.established and end <= ctx.as_of and fy not in held:
-                missing.append(wareki_fy(fy))
-        if missing:
-            # One finding per council, naming every 年度: a long gap is one thing to fix, not many.
+    for c in ctx.councils.values():
+        warn, info = missing_regular_years(c, ctx.meetings_by_council.get(c.id, ()), ctx.as_of)
+        record = f"（開催していれば、シート「{ctx.sheet('会議')}」に記録してください）"
+        if warn:
             yield make_finding(
                 "regular-meeting",
-                f"協議会「{c.name}」の{'、'.join(missing)}に定例会議の記録がありません。定例会議は年1回以上開催します"
-                f"（開催していれば、シート「{ctx.sheet('会議')}」に記録してください）。",
+                f"協議会「{c.name}」の{wareki_fy(warn[0])}に定例会議の記録がありません。定例会議は年1回以上開催します{record}。",
+                **ctx.at("協議会", c.row, "名称"),
+            )
+        if info:
+            # One finding naming every earlier 年度: a long gap is one thing to record, not many.
+            yield make_finding(
+                "regular-meeting",
+                f"協議会「{c.name}」の{'、'.join(wareki_fy(fy) for fy in info)}に定例会議の記録がありません"
+                f"（終わった年度のため情報として表示します）{record}。",
+                severity=Severity.INFO,
                 **ctx.at("協議会", c.row, "名称"),
             )
 
@@ -536,6 +829,97 @@ def _first_covering_election(meetings: list[Meeting], elections: list[Election])
     return out
 
 
+@check("meeting-place")
+def meeting_place(ctx: Ctx) -> Iterator[Finding]:
+    """第10-3「開催場所については交番等又は公民館、集会所等の地域のコミュニティー施設を利用するなど、
+    公正な連絡協議会の運営に努めること。」"""
+    for mt in ctx.book.meetings:
+        word = venue_word(mt.place)
+        if word:
+            yield make_finding(
+                "meeting-place",
+                f"開催場所「{mt.place}」は「{word}」を含む、飲食店・宴会場・企業の施設等のようです。開催場所は交番等又は"
+                "公民館、集会所等の地域のコミュニティー施設を利用してください。",
+                **ctx.at("会議", mt.row, "開催場所"),
+            )
+
+
+@check("open-request")
+def open_request(ctx: Ctx) -> Iterator[Finding]:
+    """第8-2「要望事項等の措置状況については、速やかに会議の出席者に連絡するとともに、当該措置を実施するため時間を
+    要する問題等については、…計画的に推進し中間連絡を行うなど、適切な処理が行われるように配慮すること。」"""
+    for o in ctx.book.opinions:
+        mt = ctx.meetings_by_id.get(o.meeting_id) if o.meeting_id is not None else None
+        if mt is None or mt.date is None or mt.date > ctx.as_of:
+            continue
+        c = ctx.council_of(mt)
+        if c is None or not ctx.exists_now(c):
+            continue
+        age = (ctx.as_of - mt.date).days
+        if o.is_open:
+            yield make_finding(
+                "open-request",
+                f"意見・要望（{_excerpt(o.text)}）に回答がありません（会議から{age}日）。措置状況を速やかに会議の出席者に"
+                "連絡し、「回答」「回答日」「措置状況」を入力してください。",
+                severity=Severity.WARNING if age > OPEN_REQUEST_DAYS else Severity.INFO,
+                **ctx.at("意見要望", o.row, "回答"),
+            )
+        elif o.status and choice_word(o.status) != "済":
+            since, label = (o.answered, "回答日") if o.answered else (mt.date, "会議の開催日")
+            days = (ctx.as_of - since).days
+            if days > INTERIM_DAYS:
+                yield make_finding(
+                    "open-request",
+                    f"措置状況が「{o.status}」のまま、{label}（{wareki(since)}）から{days}日が経っています"
+                    f"（中間連絡から{days}日）。措置が済んだら措置状況を「済」にし、時間を要するときは中間連絡を行ってください。",
+                    severity=Severity.INFO,
+                    **ctx.at("意見要望", o.row, "回答"),
+                )
+
+
+def _excerpt(s: str | None, n: int = 20) -> str:
+    s = " ".join((s or "").split())
+    return s if len(s) <= n else s[:n] + "…"
+
+
+def choice_word(s: str) -> str:
+    return "".join(s.split())
+
+
+@check("chief-history")
+def chief_history(ctx: Ctx) -> Iterator[Finding]:
+    """様式第1号「警察署長　印」: each 委嘱状 names the 署長 in office on its 交付日 (sheet 署長); 署!署長氏名 names
+    the 署長 in office on the as-of date."""
+    station = ctx.book.station
+    if not station.has_chief_sheet or not station.chiefs:
+        return
+    now = station.chief_on(ctx.as_of)
+    if (
+        station.chief_name
+        and now is not None
+        and now.name
+        and same_text_key(now.name) != same_text_key(station.chief_name)
+    ):
+        yield make_finding(
+            "chief-history",
+            f"署長氏名「{station.chief_name}」が、シート「{ctx.sheet('署長')}」の{wareki(ctx.as_of)}現在の署長"
+            f"「{now.name}」（{wareki(now.since)}着任）と違います。署長が交代したときはシート「{ctx.sheet('署長')}」に"
+            "新しい署長の行を追加し、署長氏名も直してください。",
+            **ctx.at("署", None, "署長氏名"),
+        )
+    first = station.chiefs[0].since
+    for m in ctx.book.members:
+        day = m.issue_date
+        if day is not None and first is not None and day < first:
+            yield make_finding(
+                "chief-history",
+                f"{_who(m)}の委嘱状の日付（{wareki(day)}）は、シート「{ctx.sheet('署長')}」の最初の着任日（{wareki(first)}）"
+                "より前です。署長名は手書き用に空けます（その日に在任した署長の行を追加すると印字します）。",
+                severity=Severity.INFO,
+                **ctx.at("委員", m.row, "交付日" if m.issued else "委嘱日"),
+            )
+
+
 @check("officer-inner-count")
 def officer_inner_count(ctx: Ctx) -> Iterator[Finding]:
     """様式第3号「警察幹部等の参加数（内数）」: 地域幹部 and その他の幹部 are part of 参加警察官数."""
@@ -558,12 +942,15 @@ def attending_members(ctx: Ctx) -> Iterator[Finding]:
     for mt in ctx.book.meetings:
         if mt.members_n is None or mt.date is None or mt.council_id is None:
             continue
+        c = ctx.council_of(mt)
+        if c is None or not c.exists(mt.date):
+            continue  # a meeting outside the council's existence has its own term-order/after-closure finding
         n = ctx.serving_count(mt.council_id, mt.date)
         if mt.members_n > n:
             yield make_finding(
                 "attending-members",
                 f"参加委員数（{mt.members_n}人）が、開催日（{wareki(mt.date)}）に在任中の委員数（{n}人）を超えています。"
-                f"参加委員数か、シート「{ctx.sheet('委員')}」の任期を確認してください。",
+                f"参加委員数か、シート「{ctx.sheet('委員')}」の任期・退任日を確認してください。",
                 **ctx.at("会議", mt.row, "参加委員数"),
             )
 
@@ -588,14 +975,20 @@ def regular_sequence(ctx: Ctx) -> Iterator[Finding]:
     for mt in ctx.book.meetings:
         if mt.kind == "定例" and mt.date and mt.round is not None and mt.council_id:
             groups[(mt.council_id, fiscal_year(mt.date))].append(mt)
-    for (_, fy), meetings in groups.items():
+    for (cid, fy), meetings in groups.items():
+        c = ctx.councils.get(cid)
+        if c is not None and c.received is not None and fiscal_year(c.received) == fy:
+            continue  # the year of the transfer: its first 回次 were held under the former station
         seen: set[int] = set()
         highest = 0  # max(seen, default=0)
         for mt in sorted(meetings, key=lambda m: (m.date, m.row)):
             if mt.round in seen:
                 msg = f"{wareki_fy(fy)}の定例会議の回次「第{mt.round}回」が重複しています。"
             elif mt.round != highest + 1:
-                msg = f"{wareki_fy(fy)}の定例会議が第{highest}回の次に第{mt.round}回になっています（回次が飛んでいます）。"
+                if highest == 0:
+                    msg = f"{wareki_fy(fy)}の最初の定例会議が第{mt.round}回になっています（第1回がありません）。"
+                else:
+                    msg = f"{wareki_fy(fy)}の定例会議が第{highest}回の次に第{mt.round}回になっています（回次が飛んでいます）。"
             else:
                 msg = None
             seen.add(mt.round)

@@ -10,7 +10,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from . import crash
+from . import clock, crash
 from .contract import ELECTION_BOOK
 from .errors import InstallationProblem, TemplateProblem
 from .findings import Severity
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _options(args, *, documents: bool, only: list[Path] | None = None) -> RunOptions:
     return RunOptions(
-        as_of=args.as_of or dt.date.today(),
+        as_of=args.as_of or clock.today(),
         strict=args.strict,
         long_tenure_years=args.long_tenure_years,
         documents=documents,

@@ -26,6 +26,10 @@ LEADER_CATEGORIES = {k for k, v in CATEGORIES.items() if v}
 GENDERS = ["男", "女", "その他"]
 MEETING_KINDS = ["定例", "臨時"]
 REPORT_TO = ["署長", "副署長", "次長"]
+# Choice columns that also accept free text: the drop-down offers these, the reader keeps what was typed.
+CLOSE_REASONS = ["統合", "分割", "移管", "廃止"]
+LEAVE_REASONS = ["辞任", "解嘱（公職）", "死亡", "転出", "その他"]
+MEASURES = ["済", "中間連絡", "検討中"]
 
 
 def _table(pairs: dict[str, list[str]]) -> dict[str, str]:
@@ -84,6 +88,7 @@ class Col:
     must_exist: bool | None = None  # column-missing when absent; defaults to `required`
     help: str = ""
     field: str = ""  # the model attribute this column fills (model objects are built by this name)
+    suggest: tuple[str, ...] = ()  # drop-down values of the blank workbook for a free-text column
 
     @property
     def needed(self) -> bool:
@@ -109,7 +114,12 @@ STATION = SheetSpec(
     "署",
     (
         Col("警察署名", "text", True, help="例：仙台中央警察署", field="name"),
-        Col("署長氏名", "text", help="委嘱状の「○○警察署長」の後に印字します", field="chief_name"),
+        Col(
+            "署長氏名",
+            "text",
+            help="現在の署長。シート「署長」があれば委嘱状には交付日に在任の署長を印字します（署長の交代はシート「署長」に記録）",
+            field="chief_name",
+        ),
         Col("本部長宛名", "text", help="設置報告書の宛名。空欄なら「宮城県警察本部長」", field="addressee"),
         Col("委嘱状敬称", "text", help="委嘱状の氏名の後の敬称（例：殿・様）。空欄なら「殿」", field="honorific"),
     ),
@@ -152,6 +162,31 @@ COUNCILS = SheetSpec(
         Col("運営責任者氏名", "text", True, field="manager_name"),
         Col("文書番号", "text", False, help="「宮地第　号」の番号。空欄なら手書き用に空けます", field="doc_no"),
         Col("報告日", "date", False, help="設置報告書の日付。空欄なら手書き用に空けます", field="report_date"),
+        Col(
+            "廃止日",
+            "date",
+            False,
+            ("廃止年月日",),
+            help="統合・分割・他署への移管・廃止で協議会がなくなった最後の日",
+            field="closed",
+        ),
+        Col(
+            "廃止理由",
+            "text",
+            False,
+            help="統合／分割／移管／廃止（自由記入も可）",
+            field="close_reason",
+            suggest=tuple(CLOSE_REASONS),
+        ),
+        Col(
+            "移管日",
+            "date",
+            False,
+            ("受入日",),
+            help="他署から移管された協議会：この署の協議会になった最初の日（第6-2(2)）",
+            field="received",
+        ),
+        Col("移管元", "text", False, help="移管元の警察署名", field="received_from"),
     ),
 )
 
@@ -181,6 +216,30 @@ MEMBERS = SheetSpec(
         Col("初回委嘱日", "date", False, help="最初に委嘱された日。空欄なら委嘱日", field="first_start"),
         Col("前任者", "text", False, help="欠員の後任のとき前任者の氏名", field="predecessor"),
         Col("任期変更", "text", False, help="承諾を得て任期を変更したときその理由", field="term_change"),
+        Col(
+            "退任日",
+            "date",
+            False,
+            ("退任年月日",),
+            help="任期の途中で辞任・解嘱・死亡・転出したときの在任最後の日。委嘱状の任期は書き換えません",
+            field="left",
+        ),
+        Col(
+            "退任理由",
+            "text",
+            False,
+            help="辞任／解嘱（公職）／死亡／転出／その他（自由記入も可）",
+            field="leave_reason",
+            suggest=tuple(LEAVE_REASONS),
+        ),
+        Col(
+            "役職変更日",
+            "date",
+            False,
+            help="任期の途中で役職が変わったとき、新しい役職になった日",
+            field="role_changed",
+        ),
+        Col("新役職", "text", False, help="役職変更日からの役職（会長／副会長 など）", field="new_role"),
     ),
 )
 
@@ -216,6 +275,30 @@ OPINIONS = SheetSpec(
         Col("会議ID", "id", True, MEETING_REF, field="meeting_id"),
         Col("意見・要望", "text", True, ("意見要望", "意見", "要望"), field="text"),
         Col("回答", "text", False, field="answer"),
+        Col(
+            "回答日",
+            "date",
+            False,
+            help="措置状況を参加者に伝えた日（第8-2）。空欄は会議の場で回答。報告日より後の回答は報告書に印字しません",
+            field="answered",
+        ),
+        Col(
+            "措置状況",
+            "text",
+            False,
+            help="済／中間連絡／検討中（自由記入も可）",
+            field="status",
+            suggest=tuple(MEASURES),
+        ),
+    ),
+    required=False,
+)
+
+CHIEFS = SheetSpec(
+    "署長",
+    (
+        Col("氏名", "text", True, ("署長氏名",), help="署長の氏名", field="name"),
+        Col("着任日", "date", True, ("就任日",), help="着任した日。次の署長の着任日の前日まで在任", field="since"),
     ),
     required=False,
 )
@@ -230,7 +313,7 @@ ELECTIONS = SheetSpec(
     required=False,
 )
 
-SHEETS: tuple[SheetSpec, ...] = (STATION, COUNCILS, MEMBERS, MEETINGS, OPINIONS, ELECTIONS)
+SHEETS: tuple[SheetSpec, ...] = (STATION, CHIEFS, COUNCILS, MEMBERS, MEETINGS, OPINIONS, ELECTIONS)
 ELECTION_BOOK = "選挙期間.xlsx"
 
 
@@ -246,6 +329,7 @@ def header_key(s: object) -> str:
 # Sheet names clerks use for the same sheets.
 SHEET_ALIASES: dict[str, tuple[str, ...]] = {
     "署": ("警察署", "署情報", "基本情報"),
+    "署長": ("歴代署長", "署長履歴", "署長一覧"),
     "協議会": ("協議会一覧", "連絡協議会", "連絡協議会一覧"),
     "委員": ("委員名簿", "委員一覧", "委員名簿一覧"),
     "会議": ("会議一覧", "会議記録", "開催状況", "会議開催状況"),
@@ -282,5 +366,6 @@ EXAMPLES: dict[str, dict[str, object]] = {
         "報告者交番等": "一番町交番", "報告者階級": "巡査部長", "報告者氏名": "宮城　太郎", "報告先": "署長",
     },
     "意見要望": {"会議ID": "1-001", "意見・要望": "夜間、公園周辺が暗い。", "回答": "市に街路灯の設置を要望します。"},
+    "署長": {"氏名": "宮城　一郎", "着任日": D(2025, 4, 1)},
     "選挙期間": {"選挙名": "○○市長選挙", "告示日": D(2025, 7, 20), "投票日": D(2025, 8, 3)},
 }  # fmt: skip

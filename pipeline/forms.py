@@ -60,8 +60,17 @@ def opinions_fit(opinions: list[dict], upper: list[str], note: str) -> bool:
     return used + math.ceil(extra * 17 / 14) <= OPINION_LINES
 
 
+def chief_for(station: Station, day: dt.date | None) -> str:
+    """The 署長 a document dated `day` names: with sheet 署長 the one in office that day (blank for hand entry
+    before the first 着任日); without it 署!署長氏名."""
+    if station.has_chief_sheet:
+        chief = station.chief_on(day)
+        return chief.name if chief is not None and chief.name else HAND
+    return station.chief_name or HAND
+
+
 def commission(station: Station, council: Council, m: Member) -> dict:
-    """別記様式第1号 委嘱状."""
+    """別記様式第1号 委嘱状: the term as appointed (never 退任日), the 署長 in office on its 交付日."""
     return {
         "name": m.name,
         "honorific": (station.honorific or "").strip(" 　") or HONORIFIC,
@@ -70,22 +79,34 @@ def commission(station: Station, council: Council, m: Member) -> dict:
         "end": fmt.wareki(m.end, fmt.BLANK_DATE),
         "issued": fmt.wareki(m.issue_date, fmt.BLANK_DATE),
         "station": station.name,
-        "chief": station.chief_name or HAND,
+        "chief": chief_for(station, m.issue_date),
     }
 
 
+def roster_day(council: Council) -> dt.date | None:
+    """The date of a 設置報告書: 報告日, else 設置日."""
+    return council.report_date or council.established
+
+
 def roster(council: Council, members: list[Member]) -> tuple[dt.date | None, list[Member]]:
-    """委員の構成: members serving on 報告日 (else 設置日); if none, the earliest later term's members."""
-    day = council.report_date or council.established
+    """委員の構成: members serving on 報告日 (else 設置日), or if none the earliest later term's members who
+    have not left by its start; ordered 会長, 副会長, other officers, 委員 by their 役職 on that day."""
+    day = roster_day(council)
     if day is None:
         return None, []
     serving = [m for m in members if m.serving(day)]
+    on = day
     if not serving:
         later = sorted({m.start for m in members if m.start and m.start > day})
         if later:
-            serving = [m for m in members if m.start == later[0]]
-    serving.sort(key=lambda m: (ROLE_ORDER.get(m.role_key or "", 9 if m.role_key == "委員" else 5), m.row))
+            on = later[0]
+            serving = [m for m in members if m.start == on and m.serving(on)]
+    serving.sort(key=lambda m: (_role_rank(m.role_key_on(day)), m.row))  # 役職 as on the document's date
     return day, serving
+
+
+def _role_rank(key: str | None) -> int:
+    return ROLE_ORDER.get(key or "", 9 if key == "委員" else 5)
 
 
 def establishment(station: Station, council: Council, members: list[Member]) -> dict:
@@ -104,7 +125,7 @@ def establishment(station: Station, council: Council, members: list[Member]) -> 
         "members": [
             {
                 "name": m.name,
-                "role": m.role,
+                "role": m.role_on(day),
                 "age": "" if day is None or m.age_at(day) is None else str(m.age_at(day)),
                 "gender": m.gender or "",
                 "job": m.job or "",
@@ -127,7 +148,9 @@ def meeting(station: Station, council: Council, mt: Meeting) -> dict:
         note.append(mt.note)
     if mt.outsiders:
         note.append(f"（委員以外の参加者：{mt.outsiders}）")
-    opinions = [{"text": fmt.text(o.text), "answer": fmt.text(o.answer)} for o in mt.opinions]
+    # A 回答 given after the report's date prints on no filed report (回答日 blank: answered at the meeting).
+    report_day = mt.report_date or mt.date
+    opinions = [{"text": fmt.text(o.text), "answer": fmt.text(o.printed_answer(report_day))} for o in mt.opinions]
     regular = mt.kind == "定例"
     upper = [fmt.text(council.district), fmt.text(council.name), fmt.text(mt.place)]
     annex = not opinions_fit(opinions, upper, "\n".join(note))

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from . import svg
-from .checks import Ctx
+from . import clock, svg
+from .checks import LEADER_SHARE, MEMBER_COUNT, Ctx, missing_regular_years
 from .contract import CATEGORIES, ELECTION_BOOK, LEADER_CATEGORIES
 from .findings import RULES, Finding
 from .fmt import wareki, wareki_fy
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from .run import RunReport, WorkbookRun
 
 EXPIRY_DAYS = Ctx.expiry_days  # 第6-3: the window term-expiry looks ahead
-MEMBER_RANGE = (5, 15)  # 第6-1 おおむね10人程度, as member-count reads it
-LEADER_SHARE = 0.4  # 第3-2(2)イ おおむね半数程度, as community-leaders reads it
+MEMBER_RANGE = MEMBER_COUNT  # 第6-1 おおむね10人程度: the rule's own parameters (checks.py), never a copy
 PAST_YEARS, FUTURE_YEARS = 15, 5  # the time axis never stretches further for a mistyped year
 
 STATUS_LABELS = {"ok": "問題なし", "warnings": "警告あり", "errors": "エラーあり", "unreadable": "読み込めません"}
@@ -94,6 +93,7 @@ class CouncilView:
     chairs: list[Member]
     years: list[FyRow]
     rules: set[str]  # rule ids of findings on this council's row
+    exists: bool = True  # on the as-of date; a closed council is shown below the open ones, marked 廃止
 
 
 @dataclass
@@ -140,11 +140,13 @@ def _axis(book: Book, as_of: dt.date) -> svg.DateScale:
 
 
 def _years(c: Council, meetings: list[Meeting], as_of: dt.date, axis: svg.DateScale) -> list[FyRow]:
-    """Meetings per 年度, with the 年度 the regular-meeting rule (第7-2(1)) would flag marked missing."""
+    """Meetings per 年度, the 年度 the regular-meeting rule (第7-2(1)) reports marked missing: the same
+    computation as the rule (checks.missing_regular_years), so the page and the findings always agree."""
     rows: dict[int, FyRow] = {}
     first = fiscal_year(axis.start)
     last = fiscal_year(axis.end - dt.timedelta(days=1))
-    start_fy = fiscal_year(c.established) if c.established else None
+    begins = c.begins
+    start_fy = fiscal_year(begins) if begins else None
     dated = [mt.date for mt in meetings if mt.date]
     lo = max(first, start_fy if start_fy is not None else min(map(fiscal_year, dated), default=fiscal_year(as_of)))
     hi = min(last, max([fiscal_year(as_of), *map(fiscal_year, dated)]))
@@ -157,18 +159,22 @@ def _years(c: Council, meetings: list[Meeting], as_of: dt.date, axis: svg.DateSc
                 row.regular += 1
             elif mt.kind == "臨時":
                 row.extra += 1
+    warn, info = missing_regular_years(c, meetings, as_of)
+    missing = set(warn) | set(info)
     for fy, row in rows.items():
         begin, end = dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)
         if row.regular:
             row.state = "ok"
         elif begin > as_of:
             row.state = "future"
-        elif c.established and begin >= c.established and end <= as_of:
+        elif fy in missing:
             row.state = "missing"
-        elif end > as_of:
+        elif end > as_of and c.exists(as_of):
             row.state = "pending"
+        elif c.closed is not None and c.closed < end:
+            row.state = "closed"  # the 年度 of 廃止日 or after it
         else:
-            row.state = "partial"  # the 年度 of 設置日, or before it: no 定例 required
+            row.state = "partial"  # the 年度 of 設置日 (移管日, 廃止日), or outside them: no 定例 required
     return [rows[k] for k in sorted(rows)]
 
 
@@ -191,7 +197,7 @@ def station_view(wr: WorkbookRun, as_of: dt.date) -> StationView:
     councils = []
     for c in book.councils_by_id().values():
         members = members_by.get(c.id, [])
-        serving = [m for m in members if m.serving(as_of)]
+        serving = [m for m in members if book.serving_in(c, m, as_of)]
         meetings = meetings_by.get(c.id, [])
         councils.append(
             CouncilView(
@@ -200,11 +206,14 @@ def station_view(wr: WorkbookRun, as_of: dt.date) -> StationView:
                 meetings=meetings,
                 serving=serving,
                 leaders=sum(1 for m in serving if m.category in LEADER_CATEGORIES),
-                chairs=[m for m in serving if m.is_chair],
+                chairs=[m for m in serving if m.role_key_on(as_of) == "会長"],
                 years=_years(c, meetings, as_of, axis),
                 rules=flagged.get(("協議会", c.row), set()),
+                exists=_open(c, as_of),
             )
         )
+    # Closed councils (廃止日 passed) below the open ones, each group in workbook order.
+    councils.sort(key=lambda v: not v.exists)
     name = wr.result.station or wr.result.path.stem
     return StationView(wr, name, book, findings, councils, axis, flagged, _severities(findings))
 
@@ -251,9 +260,23 @@ def _asof_label(axis: svg.DateScale, as_of: dt.date) -> str:
     return svg.text(x + dx, 11, f"基準日 {_date(as_of)}（以後{EXPIRY_DAYS}日を網掛け）", "asof-label", anchor)
 
 
-def _term_class(m: Member, as_of: dt.date) -> str:
+def _open(c: Council, as_of: dt.date) -> bool:
+    """Shown with the open councils: not closed by the as-of date (one set up later is still to come)."""
+    return c.closed is None or c.closed >= as_of
+
+
+def _served_until(m: Member, c: Council) -> dt.date | None:
+    """The last day the term was served: 任期満了日, 退任日, or the council's 廃止日, whichever is first."""
+    last = m.last_day
+    if last is not None and c.closed is not None and c.closed < last:
+        return c.closed
+    return last
+
+
+def _term_class(m: Member, as_of: dt.date, c: Council) -> str:
     soon = as_of + dt.timedelta(days=EXPIRY_DAYS)
-    if m.end is not None and m.end < as_of:
+    last = _served_until(m, c)
+    if last is not None and last < as_of:
         return "term-past"
     if m.start is not None and m.start > as_of:
         return "term-future"
@@ -286,12 +309,12 @@ def timeline_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
         body.append(svg.text(PLOT_X0 + 8, AXIS_H + 12, "委員の登録がありません", "note"))
     for i, (name, terms) in enumerate(people):
         y = AXIS_H + i * ROW_H
-        current = next((t for t in terms if t.serving(as_of)), None)
+        current = next((t for t in terms if sv.book.serving_in(view.council, t, as_of)), None)
         shown = current or terms[-1]
         long = any("long-tenure" in sv.flagged.get(("委員", t.row), ()) for t in terms)
         mark = CATEGORIES.get(shown.category or "", "")
         label = [svg.text(4, y + 12, svg.clip(name, 8), "name" + (" serving" if current else ""))]
-        label.append(svg.text(104, y + 12, svg.clip(shown.role or "", 4), "role"))
+        label.append(svg.text(104, y + 12, svg.clip(shown.role_on(as_of) or "", 4), "role"))
         if mark:
             label.append(svg.text(146, y + 12, f"({mark})", "cat"))
         if long:
@@ -301,10 +324,16 @@ def timeline_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
         for t in terms:
             if t in undated or not axis.visible(t.start, t.end):
                 continue
-            cls = _term_class(t, as_of)
-            x0, x1 = axis.x(t.start), axis.x(_next_day(t.end))
+            cls = _term_class(t, as_of, view.council)
+            # A member who left is drawn to his 退任日 (or the council's 廃止日): the days served, not the
+            # term as appointed.
+            last = _served_until(t, view.council)
+            last = last if last is not None and last >= t.start else t.end
+            x0, x1 = axis.x(t.start), axis.x(_next_day(last))
             h = 6 if cls == "term-past" else 11
             tip = f"{name}　{t.role or ''}　{_date(t.start)}～{_date(t.end)}"
+            if t.left is not None:
+                tip += f"（{_date(t.left)}退任{('・' + t.leave_reason) if t.leave_reason else ''}）"
             body.append(svg.rect(x0 + 0.5, y + (ROW_H - h) / 2, max(x1 - x0 - 1, 1.5), h, cls, tip))
         if undated:
             body.append(svg.text(PLOT_X0 + 4, y + 12, "任期の日付が読めない行があります", "note"))
@@ -444,6 +473,7 @@ tr.total td{font-weight:bold;background:#f6f8fa}
 .card b{display:block;font-size:22px}
 .card .label{color:var(--muted);font-size:12px}
 .council{border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin:14px 0;break-inside:auto}
+.council.closed{background:#f6f6f6;border-style:dashed}
 .council h3{margin-top:0}
 .facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:4px 0 8px}
 .fact{min-width:260px}
@@ -580,10 +610,19 @@ def _council_section(view: CouncilView, sv: StationView, as_of: dt.date, cid: st
     regular, extra = _this_fy_meetings(view.meetings, as_of)
     missing = [_fy(r.fy) for r in view.years if r.state == "missing"]
     attrs = f'data-council="{esc(c.name)}" data-council-id="{esc(c.id)}"'
+    if not view.exists:
+        attrs += f' data-closed="{esc(c.closed.isoformat() if c.closed else "")}"'
+    history = ""
+    if c.received:
+        history += f"　移管：{esc(_date(c.received))}（移管元：{esc(c.received_from or '記載なし')}）"
+    if c.closed:
+        reason = f"・{c.close_reason}" if c.close_reason else ""
+        history += f"　{_badge('info', '廃止')} {esc(_date(c.closed))}{esc(reason)}"
     out = [
-        f'<section class="council" id="{cid}" {attrs}>',
-        f"<h3>{esc(c.name or '（名称なし）')}</h3>",
+        f'<section class="council{"" if view.exists else " closed"}" id="{cid}" {attrs}>',
+        f"<h3>{esc(c.name or '（名称なし）')}{'（廃止）' if not view.exists else ''}</h3>",
         f'<p class="sub">{esc(kind)}　交番等：{esc(c.posts or "—")}　設置日：{esc(_date(c.established, "—"))}'
+        f"{history}"
         f"　運営責任者：{esc(c.manager_title or '')} {esc(c.manager_rank or '')} {esc(c.manager_name or '')}</p>",
         '<div class="facts">',
         f'<div class="fact"><div class="v">在任委員 <b data-key="serving">{n}</b>人'
@@ -620,7 +659,7 @@ def _years_table(view: CouncilView) -> str:
     if not view.years:
         return '<p class="muted">会議の記録がありません。</p>'
     short = len(view.years) > 9
-    notes = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "future": ""}
+    notes = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "closed": "廃止", "future": ""}
     head, regular, extra = ["<th>年度</th>"], ["<th>定例</th>"], ["<th>臨時</th>"]
     for r in view.years:
         label = _fy_label(r.fy, 0) if short else _fy(r.fy)
@@ -718,12 +757,12 @@ def _findings_section(sv: StationView) -> list[str]:
 
 
 def _open_opinions(book: Book) -> list[tuple[Opinion, Meeting | None]]:
-    """意見要望 without a 回答 yet (第8-2), oldest meeting first."""
+    """意見要望 without a 回答 or 措置状況 yet (第8-2), oldest meeting first."""
     meetings: dict[str, Meeting] = {}
     for mt in book.meetings:
         if mt.id is not None:
             meetings.setdefault(mt.id, mt)
-    open_ = [(o, meetings.get(o.meeting_id or "")) for o in book.opinions if not (o.answer and str(o.answer).strip())]
+    open_ = [(o, meetings.get(o.meeting_id or "")) for o in book.opinions if o.is_open]
     open_.sort(key=lambda p: ((p[1].date if p[1] and p[1].date else dt.date.max), p[1].row if p[1] else 0, p[0].row))
     return open_
 
@@ -731,7 +770,7 @@ def _open_opinions(book: Book) -> list[tuple[Opinion, Meeting | None]]:
 def _opinions_section(sv: StationView, as_of: dt.date) -> list[str]:
     out = ['<h2 id="opinions">回答のない意見・要望（第8-2）</h2>']
     items = _open_opinions(sv.book)
-    out.append(f'<p class="sub">回答欄が空欄の意見・要望 <b data-key="open-opinions">{len(items)}</b>件（古い順）。'
+    out.append(f'<p class="sub">回答・措置状況が空欄の意見・要望 <b data-key="open-opinions">{len(items)}</b>件（古い順）。'
                "措置状況は速やかに会議の出席者へ連絡します。</p>")  # fmt: skip
     if not items:
         return out
@@ -807,7 +846,7 @@ def _documents_section(sv: StationView) -> list[str]:
     return out
 
 
-def station_page(sv: StationView, as_of: dt.date) -> str:
+def station_page(sv: StationView, as_of: dt.date, made_at: str = "") -> str:
     """The 概要.html of one station."""
     wr = sv.wr
     c = sv.counts
@@ -815,16 +854,18 @@ def station_page(sv: StationView, as_of: dt.date) -> str:
     serving = sum(len(v.serving) for v in sv.councils)
     regular, extra = _this_fy_meetings(sv.book.meetings, as_of)
     status = wr.status
+    closed = sum(1 for v in sv.councils if not v.exists)
     body = [
         f'<header data-station="{esc(sv.name)}">',
         f"<h1>{esc(sv.name)}　連絡協議会の概要</h1>",
         f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(_fy(fiscal_year(as_of)))}）'
-        f"　入力：{esc(wr.result.file)}　状態：{_badge(_status_class(status), STATUS_LABELS.get(status, status))}</p>",
+        f"　入力：{esc(wr.result.file)}　状態：{_badge(_status_class(status), STATUS_LABELS.get(status, status))}"
+        f'　<span data-key="made-at">このページの作成：{esc(made_at)}</span></p>',
         f'<nav><a href="../{INDEX}">全署の一覧</a><a href="{_href(ANNOTATED)}">検証結果.xlsx</a>'
         '<a href="#opinions">回答のない意見・要望</a><a href="#findings">指摘</a><a href="#documents">文書</a></nav>',
         "</header>",
         '<div class="cards">',
-        _card("協議会", len(sv.councils), "councils"),
+        _card("協議会" + (f"（ほかに廃止{closed}）" if closed else ""), len(sv.councils) - closed, "councils"),
         _card("在任委員", serving, "serving", "人"),
         _card(f"今年度の会議（定例{regular}・臨時{extra}）", regular + extra, "meetings-this-fy", "回"),
         _card("エラー", c["error"], "errors"),
@@ -913,16 +954,16 @@ def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
         squares.append((cls, f"{c.council.name or '協議会'}：{word}"))
     return StationSummary(
         name=sv.name,
-        councils=len(sv.councils),
+        councils=sum(1 for c in sv.councils if c.exists),
         serving=sum(len(c.serving) for c in sv.councils),
         regular=regular,
         extra=extra,
-        pending=sum(1 for c in sv.councils if any(y.fy == fy and not y.regular for y in c.years)),
+        pending=sum(1 for c in sv.councils if c.exists and any(y.fy == fy and not y.regular for y in c.years)),
         squares=tuple(squares),
     )
 
 
-def index_page(report: RunReport, rows: list[IndexRow]) -> str:
+def index_page(report: RunReport, rows: list[IndexRow], made_at: str = "") -> str:
     """index.html: one row per workbook, the prefecture's totals."""
     as_of = report.as_of
     fy = _fy(fiscal_year(as_of))
@@ -986,7 +1027,7 @@ def index_page(report: RunReport, rows: list[IndexRow]) -> str:
         "<header>",
         "<h1>交番・駐在所連絡協議会　全署の概要</h1>",
         f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(fy)}）　警察署 {len(stations)}署'
-        f"　入力ファイル {len(rows)}件</p>",
+        f'　入力ファイル {len(rows)}件　<span data-key="made-at">作成：{esc(made_at)}</span></p>',
         "</header>",
         _index_chart(stations, as_of),
         '<h2 id="stations">警察署ごとの状況</h2>',
@@ -1032,7 +1073,7 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
 # --- entry point ----------------------------------------------------------------------
 
 
-def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> StationSummary | None:
+def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path, made_at: str = "") -> StationSummary | None:
     """<output>/<署>/概要.html of one readable station workbook (a reused workbook's page is current), and
     the station's line of the index page.
 
@@ -1046,14 +1087,17 @@ def write_station_page(wr: WorkbookRun, as_of: dt.date, output_dir: Path) -> Sta
     view = station_view(wr, as_of)
     if not (wr.cached and path.exists()):
         # No fsync: the page is made again by every run that changes what it shows.
-        atomic_write(path, station_page(view, as_of).encode("utf-8"), durable=False)
+        atomic_write(path, station_page(view, as_of, made_at).encode("utf-8"), durable=False)
     return station_summary(view, as_of)
 
 
-def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool = True) -> list[Path]:
+def write_overview(
+    report: RunReport, output_dir: Path, *, station_pages: bool = True, made_at: str | None = None
+) -> list[Path]:
     """Write <output>/<署>/概要.html for every readable station workbook (unless the workers already did)
     and <output>/index.html; return the paths."""
     as_of = report.as_of
+    made_at = clock.stamp(clock.now()) if made_at is None else made_at
     written: list[Path] = []
     rows: list[IndexRow] = []
     for wr in report.workbooks:
@@ -1064,13 +1108,13 @@ def write_overview(report: RunReport, output_dir: Path, *, station_pages: bool =
             path = output_dir / wr.folder / OVERVIEW
             if station_pages or not path.exists() or wr.summary is None:
                 # A page the workers did not write, or the clerk deleted: its model is needed here.
-                wr.summary = write_station_page(wr, as_of, output_dir)
+                wr.summary = write_station_page(wr, as_of, output_dir, made_at)
             view = wr.summary
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))
     rows.sort(key=lambda r: r.wr.folder is None and not r.wr.result.unreadable)  # the shared election list last
     path = output_dir / INDEX
-    atomic_write(path, index_page(report, rows).encode("utf-8"))
+    atomic_write(path, index_page(report, rows, made_at).encode("utf-8"))
     written.append(path)
     return written
 

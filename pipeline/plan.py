@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from . import forms
-from .contract import ELECTIONS
-from .findings import Finding, Severity, make_finding
+from .contract import CHIEFS, ELECTIONS
+from .findings import INPUT, RULES, Finding, Severity, make_finding
 from .model import Book, Council, Meeting, Member
 from .write import Names
 
@@ -37,7 +38,17 @@ COUNCIL_COLUMN_FORMS: dict[str, frozenset[str]] = {
     "運営責任者氏名": frozenset({REPORT}),
     "文書番号": frozenset({REPORT}),
     "報告日": frozenset({REPORT}),
+    "廃止日": frozenset({REPORT}),  # who serves on the report's date depends on it
+    "廃止理由": frozenset(),  # printed on no form
+    "移管日": frozenset({REPORT}),  # whether there is a 設置報告書 at all (a transfer is not a 設置)
+    "移管元": frozenset(),
 }
+# Input rules: they block whatever the bad cell feeds, also on the row of a member who has left. The 要綱 rules
+# never block on the history of a member who has left (SPEC section 3).
+INPUT_RULES = frozenset(r.id for r in RULES.values() if r.article == INPUT)
+# A bad cell in these 委員 columns makes a council's roster unknowable: it blocks the 設置報告書 whoever it lists.
+ROSTER_COLUMNS = frozenset({"協議会ID", "委嘱日", "任期満了日", "退任日"})
+ROSTER_BREAKERS = INPUT_RULES - {"after-closure"}  # a term starting after 廃止日 is on no roster of the council
 
 
 @dataclass(slots=True)
@@ -72,30 +83,67 @@ class Plan:
 class Blockers:
     """Which findings stop which document: exactly those in cells the document prints or needs."""
 
-    def __init__(self, book: Book, findings: Iterable[Finding], canon: dict[str, str], strict: bool = False):
+    def __init__(
+        self,
+        book: Book,
+        findings: Iterable[Finding],
+        canon: dict[str, str],
+        strict: bool = False,
+        as_of: dt.date | None = None,
+    ):
         self.book = book
+        self.as_of = as_of
         self.workbook: list[Finding] = []
         self.rows: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+        self.chief_periods: list[tuple[dt.date, dt.date, Finding]] = []
+        chief_findings: list[Finding] = []
         for f in findings:
             if not (f.severity == Severity.ERROR or (strict and f.severity == Severity.WARNING)):
                 continue
             sheet = canon.get(f.sheet or "", f.sheet or "")
             if sheet == ELECTIONS.name:
                 continue  # an election list prints on no form
-            if sheet == "署" or f.row is None:
+            if f.rule == "chief-history":
+                continue  # 署!署長氏名 beside sheet 署長: no form prints it (委嘱状 print the 署長 of their date)
+            if sheet == CHIEFS.name and f.row is not None:
+                chief_findings.append(f)  # blocks the 委嘱状 dated in the periods the bad row affects
+            elif sheet == "署" or f.row is None:
                 # 署 values print on every form; a missing sheet or column stops the workbook.
                 self.workbook.append(f)
             else:
                 self.rows[(sheet, f.row)].append(f)
+        if chief_findings:
+            self._chief_periods(chief_findings)
         self.council_rows: dict[str | None, list[int]] = defaultdict(list)
         for c in book.councils:
             self.council_rows[c.id].append(c.row)
-        self.member_rows: dict[str | None, list[int]] = defaultdict(list)
+        self.members: dict[str | None, list[Member]] = defaultdict(list)
         for m in book.members:
-            self.member_rows[m.council_id].append(m.row)
+            self.members[m.council_id].append(m)
         self.opinion_rows: dict[str | None, list[int]] = defaultdict(list)
         for o in book.opinions:
             self.opinion_rows[o.meeting_id].append(o.row)
+
+    def _chief_periods(self, found: list[Finding]) -> None:
+        """A bad 氏名 or 着任日 in sheet 署長 affects the days its row would cover: from its 着任日 (or, when that
+        cannot be read, the 着任日 of the nearest dated row above it) to the day before the next 着任日 below."""
+        rows = {c.row: c for c in self.book.chief_rows}
+        dated = sorted({c.since for c in self.book.chief_rows if c.since is not None})
+        for f in found:
+            c = rows.get(f.row or -1)
+            if c is not None and c.since is not None and f.column != "着任日":
+                lo = c.since
+                later = [d for d in dated if d > lo]
+            elif c is not None and c.since is not None:  # a 着任日 shared with another row (duplicate-id)
+                lo = c.since
+                later = [d for d in dated if d > lo]
+            else:
+                above = [x.since for x in self.book.chief_rows if x.row < (f.row or 0) and x.since is not None]
+                below = [x.since for x in self.book.chief_rows if x.row > (f.row or 0) and x.since is not None]
+                lo = max(above, default=dt.date.min)
+                later = [d for d in below if d > lo]
+            hi = min(later) - dt.timedelta(days=1) if later else dt.date.max
+            self.chief_periods.append((lo, hi, f))
 
     def _at(self, sheet: str, rows: Iterable[int]) -> list[Finding]:
         return [f for r in rows for f in self.rows.get((sheet, r), ())]
@@ -104,11 +152,36 @@ class Blockers:
         found = self._at("協議会", self.council_rows.get(council_id, ()))
         return self.workbook + [f for f in found if form in COUNCIL_COLUMN_FORMS.get(f.column or "", FORMS)]
 
-    def member(self, m: Member) -> list[Finding]:
-        return self.council(m.council_id, COMMISSION) + self._at("委員", [m.row])
+    def _issued(self, m: Member) -> bool:
+        """The 委嘱状 was handed over before the as-of date: a 要綱 finding today cannot stop it."""
+        return self.as_of is not None and m.issue_date is not None and m.issue_date < self.as_of
 
-    def report(self, council_id: str | None) -> list[Finding]:
-        return self.council(council_id, REPORT) + self._at("委員", self.member_rows.get(council_id, ()))
+    def _own(self, m: Member) -> list[Finding]:
+        """The errors on the member's row that count: input rules always, 要綱 rules unless he has left."""
+        left = self.as_of is not None and m.has_left(self.as_of)
+        return [f for f in self._at("委員", [m.row]) if f.rule in INPUT_RULES or not left]
+
+    def member(self, m: Member) -> list[Finding]:
+        own = [f for f in self._own(m) if not (f.rule == "public-office" and self._issued(m))]
+        day = m.issue_date
+        chief = [f for lo, hi, f in self.chief_periods if day is None or lo <= day <= hi]
+        return self.council(m.council_id, COMMISSION) + chief + own
+
+    def report(self, council: Council, listed: list[Member]) -> list[Finding]:
+        """A member's error stops the 設置報告書 when he is on its roster, or when the bad cell makes the roster
+        unknowable; public-office only for a report dated on or after the as-of date."""
+        on_roster = {m.row for m in listed}
+        day = forms.roster_day(council)
+        found: list[Finding] = []
+        for m in self.members.get(council.id, ()):
+            for f in self._own(m):
+                if f.rule == "public-office":
+                    dated_after = self.as_of is None or (day is not None and day >= self.as_of)
+                    if m.row in on_roster and dated_after:
+                        found.append(f)
+                elif m.row in on_roster or (f.rule in ROSTER_BREAKERS and f.column in ROSTER_COLUMNS):
+                    found.append(f)
+        return self.council(council.id, REPORT) + found
 
     def meeting(self, mt: Meeting) -> list[Finding]:
         return (
@@ -130,10 +203,18 @@ def _meeting_stem(c: Council | None, mt: Meeting) -> str:
 
 
 def plan_documents(
-    book: Book, findings: Iterable[Finding], canon: dict[str, str], folder: str, *, strict: bool = False
+    book: Book,
+    findings: Iterable[Finding],
+    canon: dict[str, str],
+    folder: str,
+    *,
+    strict: bool = False,
+    as_of: dt.date | None = None,
 ) -> list[Plan]:
-    """Every document the workbook calls for, in workbook order, each with its builder or its blockers."""
-    blockers = Blockers(book, findings, canon, strict)
+    """Every document the workbook calls for, in workbook order, each with its builder or its blockers.
+
+    A received council (移管日) gets no 設置報告書: 第11-1(1) reports a 設置, and a transfer is not one."""
+    blockers = Blockers(book, findings, canon, strict, as_of)
     councils = book.councils_by_id()
     names = Names()
     station = book.station
@@ -155,9 +236,12 @@ def plan_documents(
         build = (lambda c=c, m=m: forms.commission(station, c, m)) if c else None
         add(COMMISSION, _commission_stem(c, m), blocked or _no_council(c, m), ("委員", m.row), build)
     for cid, c in councils.items():
+        if c.is_received:
+            continue
         members = book.members_of(cid)
         build = lambda c=c, members=members: forms.establishment(station, c, members)  # noqa: E731
-        add(REPORT, c.name or f"行{c.row}", blockers.report(cid), ("協議会", c.row), build)
+        _, listed = forms.roster(c, members)
+        add(REPORT, c.name or f"行{c.row}", blockers.report(c, listed), ("協議会", c.row), build)
     for mt in book.meetings:
         c = councils.get(mt.council_id or "")
         blocked = blockers.meeting(mt)

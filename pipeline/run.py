@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import forms, version
+from . import clock, forms, version
 from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
 from .crash import Crash, CrashLog, capture, finding_message
@@ -124,6 +124,7 @@ class RunReport:
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
     overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
     pdf_note: str | None = None
+    made_at: str | None = None  # when this run made its pages and copies (clock.stamp)
     crash_log: CrashLog | None = None  # where internal errors were logged (its path is None while there were none)
 
     @property
@@ -219,7 +220,7 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
             else:
                 from .overview import write_overview  # only when there is a page to write
 
-                report.overview = write_overview(report, output_dir, station_pages=False)  # done in phase 2
+                report.overview = write_overview(report, output_dir, station_pages=False, made_at=report.made_at)
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
     failed: OSError | None = None
@@ -355,7 +356,8 @@ def validate_and_write(
             todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
     if not documents and not annotate:
         todo = []
-    job = Finish(output_dir, options.strict, documents, annotate, pages)
+    report.made_at = clock.stamp(clock.now())
+    job = Finish(output_dir, options.strict, documents, annotate, pages, report.made_at)
     with _pool(len(todo), templates) as pool:
         if pool is None:
             if documents and checked is None and any(not wr.cached for wr in todo):
@@ -575,6 +577,7 @@ class Finish:
     documents: bool
     annotate: bool
     pages: dt.date | None = None  # the as-of date of the station pages (概要.html) to write; None: none
+    made_at: str = ""  # when this run made its outputs, as the pages and copies say it (clock.stamp)
 
     def run(
         self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
@@ -599,7 +602,7 @@ class Finish:
             from .overview import write_station_page
 
             try:
-                wr.summary = write_station_page(wr, self.pages, self.output_dir)
+                wr.summary = write_station_page(wr, self.pages, self.output_dir, self.made_at)
             except OSError as e:
                 problems.append(write_error_message(getattr(e, "filename", None) or self.output_dir, e))
             except Exception as e:
@@ -665,7 +668,7 @@ def write_documents(
     docs, failures = [], []
     result, folder = wr.result, wr.folder
     findings = result.findings + wr.run_findings
-    for plan in plan_documents(result.book, findings, result.canon, folder, strict=strict):
+    for plan in plan_documents(result.book, findings, result.canon, folder, strict=strict, as_of=result.as_of):
         doc = plan.document
         if plan.build is not None:
             context = plan.build()
@@ -712,7 +715,9 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
             pass  # an unreadable old report is simply replaced
     write_json(path, data)
     try:
-        note_report(output_dir, path, None if merge else report.record_sha)
+        # Noted only for a run that wrote nothing: a report that says `written` is true of one run only, and the
+        # next run with nothing changed must say `unchanged` (it rewrites the report once, then skips it).
+        note_report(output_dir, path, report.record_sha if report.same_as_last and not merge else None)
     except OSError:
         pass  # only lets the next run skip rewriting an unchanged report
     return path

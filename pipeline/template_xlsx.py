@@ -53,6 +53,22 @@ EXPLAIN = [
     ("使い方", "日付は Excel の日付のほか「令和7年4月1日」「2025/4/1」「R7.4.1」などの文字でも入力できます。"),
     ("使い方", "セル内の改行（Alt+Enter）は、Wordの文書でも改行になります。"),
     ("使い方", "選択肢のある列はドロップダウンから選んでください。"),
+    (
+        "履歴",
+        "ブックは何年も使う履歴です。退任・解嘱・署長の交代・協議会の廃止や移管は、前の記録を書き換えず、日付を足して記録します。",
+    ),
+    (
+        "履歴",
+        "委員が任期の途中で辞めたときは、その行の「退任日」（在任した最後の日）と「退任理由」を入力します。任期満了日は変えません（交付済みの委嘱状の任期は変わりません）。後任は新しい行に、任期満了日を前任者と同じにして「前任者」を入力します。",
+    ),
+    (
+        "履歴",
+        "署長が交代したときは、シート「署長」に新しい署長の氏名と着任日の行を追加します。委嘱状には交付日に在任の署長を印字します（シート「署長」がなければ、シート「署」の署長氏名をすべての委嘱状に印字するので、名前を変えると交付済みの委嘱状も作り直されます）。",
+    ),
+    (
+        "履歴",
+        "協議会が統合・分割・移管・廃止でなくなったときは「廃止日」（最後の日）と「廃止理由」を、他署から移管されたときは「移管日」と「移管元」を入力します。",
+    ),
 ]
 
 
@@ -60,7 +76,7 @@ def _column_help(spec: SheetSpec) -> list[tuple[str, str, str, str]]:
     rows = []
     for c in spec.columns:
         need = "必須" if c.required else ("場合により必須" if "必須" in c.help else "任意")
-        choices = "・".join(LISTS[c.choices or c.name]) if c.kind == "choice" else ""
+        choices = "・".join(LISTS[c.choices or c.name]) if c.kind == "choice" else "・".join(c.suggest)
         rows.append(
             (spec.name, c.name, need, "　".join(x for x in (c.help, f"選択肢：{choices}" if choices else "") if x))
         )
@@ -138,6 +154,16 @@ def _record_sheet(ws, spec: SheetSpec) -> None:
                 errorStyle="warning",  # aliases such as 単位連絡協議会 are still accepted by the reader
                 errorTitle="選択肢にない値",
                 error="一覧にない値です。このまま入力すると検証で指摘される場合があります。",
+            )
+            dv.add(f"{letter}2:{letter}{ROWS + 1}")
+            ws.add_data_validation(dv)
+        elif c.suggest:
+            # Free text accepted (統合, 辞任, 中間連絡 … or the clerk's own words): the list only suggests.
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(c.suggest) + '"',
+                allow_blank=True,
+                showErrorMessage=False,
             )
             dv.add(f"{letter}2:{letter}{ROWS + 1}")
             ws.add_data_validation(dv)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from .checks import Ctx, run_checks, term_order
-from .contract import COUNCILS, ELECTIONS, MEETINGS, MEMBERS, OPINIONS, STATION, SheetSpec
+from .contract import CHIEFS, COUNCILS, ELECTIONS, MEETINGS, MEMBERS, OPINIONS, STATION, SheetSpec
 from .findings import Finding, Severity, WorkbookUnreadable, make_finding
-from .model import DEFAULT_ADDRESSEE, Book, Council, Election, Meeting, Member, Opinion, Station
+from .model import DEFAULT_ADDRESSEE, Book, Chief, Council, Election, Meeting, Member, Opinion, Station
 from .normalize import Invalid, is_blank
 from .read import RawBook, RawTable, read_workbook
 from .result import Options, Result
@@ -51,9 +51,18 @@ def build_book(file: str, tables: dict[str, pd.DataFrame], sheets: dict[str, str
     """Model objects from typed frames; unreadable values are None (their findings are already made)."""
     st = tables.get(STATION.name)
     s = _fields(STATION, st.to_dict("records")[0] if st is not None and len(st) else {})
-    station = Station(**(s | {"addressee": s["addressee"] or DEFAULT_ADDRESSEE, "honorific": s["honorific"] or ""}))
-    book = Book(file, station)
     empty = pd.DataFrame()
+    chiefs = [Chief(row=row, **f) for row, f in _records(CHIEFS, tables.get(CHIEFS.name, empty))]
+    # A sheet without data rows counts as absent; rows are taken in 着任日 order (a row whose 着任日 cannot
+    # be read has its own finding and no place in the order).
+    dated = sorted((c for c in chiefs if c.since is not None), key=lambda c: (c.since, c.row))
+    station = Station(
+        **(s | {"addressee": s["addressee"] or DEFAULT_ADDRESSEE, "honorific": s["honorific"] or ""}),
+        chiefs=tuple(dated),
+        has_chief_sheet=bool(chiefs),
+    )
+    book = Book(file, station)
+    book.chief_rows = chiefs
     book.councils += [Council(row=row, **f) for row, f in _records(COUNCILS, tables.get(COUNCILS.name, empty))]
     book.members += [Member(row=row, **f) for row, f in _records(MEMBERS, tables.get(MEMBERS.name, empty))]
     book.opinions += [Opinion(row=row, **f) for row, f in _records(OPINIONS, tables.get(OPINIONS.name, empty))]
@@ -152,7 +161,7 @@ def validate_workbook(path: Path, options: Options, shared_elections: list[Elect
 
 
 def _validate_workbook(path: Path, options: Options, shared_elections: list[Election]) -> Result:
-    result = Result(path)
+    result = Result(path, as_of=options.as_of)
     try:
         raw = read_workbook(path)
     except WorkbookUnreadable as e:

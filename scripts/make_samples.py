@@ -66,14 +66,18 @@ def ishinomaki() -> None:
     for r in m[::7]:
         if r["区分"] == "自治会等役員":
             r["区分"] = "（ア）"
-    # A successor who filled a vacancy for the rest of the predecessor's term (第6-2(1)).
+    # A successor who filled a vacancy for the rest of the predecessor's term (第6-2(1)); the predecessor's
+    # departure is recorded with 退任日 (his last day), his 任期満了日 left as appointed.
+    for r in m:
+        r["退任日"], r["退任理由"] = None, None
     last = [r for r in m if r["協議会ID"] == "IS-01" and r["委嘱日"] == D(2023, 4, 1)][-1]
+    last["退任日"], last["退任理由"] = D(2024, 9, 30), "転出"
     m.append(
         last
         | {
             "氏名": "早坂　美香", "ふりがな": "はやさか　みか", "性別": "女", "生年月日": D(1983, 9, 2),
             "役職": "委員", "委嘱日": D(2024, 10, 1), "交付日": D(2024, 10, 1), "初回委嘱日": None,
-            "前任者": last["氏名"],
+            "前任者": last["氏名"], "退任日": None, "退任理由": None,
         }
     )  # fmt: skip
     station = {"警察署名": "石巻警察署", "署長氏名": "阿部　孝志"}
@@ -126,6 +130,66 @@ def kesennuma() -> None:
     write_workbook(OUT / "選挙期間.xlsx", {"警察署名": "（全署共通）"}, {"選挙期間": election})
 
 
+def izumi() -> None:
+    """A station kept as a history through two 年度 (SPEC section 2): a resignation and its successor, a
+    dismissal under 第6-4(1), a change of 役職, a change of 署長, a merged council and a received one."""
+    own = [
+        CouncilPlan("IZ-1", "泉中央交番連絡協議会", "所管区", "泉中央交番", "交番", "泉中央交番所管区", D(2019, 4, 1), "交番所長"),
+        CouncilPlan("IZ-2", "泉ヶ丘交番連絡協議会", "所管区", "泉ヶ丘交番", "交番", "泉ヶ丘交番所管区", D(2019, 4, 1), "交番所長", members=8),
+    ]  # fmt: skip
+    received = [
+        CouncilPlan("IZ-3", "根白石駐在所連絡協議会", "所管区", "根白石駐在所", "駐在所（単独配置）", "根白石駐在所所管区", D(2015, 4, 1), "駐在所勤務員", members=6),
+    ]  # fmt: skip
+    c, m, mt, op = plan_rows("泉警察署", own, seed=4, as_of=AS_OF, first_fy=2019)
+    c3, m3, mt3, op3 = plan_rows("泉警察署", received, seed=5, as_of=AS_OF, first_fy=2025)
+    c, m, mt, op = c + c3, m + m3, mt + mt3, op + op3
+    for r in c:
+        r |= {"廃止日": None, "廃止理由": None, "移管日": None, "移管元": None}
+    for r in m:
+        r |= {"退任日": None, "退任理由": None, "役職変更日": None, "新役職": None}
+    for r in op:
+        r |= {"回答日": None, "措置状況": None}
+    # 第4-3: 泉ヶ丘 merged into 泉中央 at the end of 令和7年度; its records stay, dated.
+    c[1] |= {"廃止日": D(2026, 3, 31), "廃止理由": "統合"}
+    closed = {x["会議ID"] for x in mt if x["協議会ID"] == "IZ-2" and x["開催日"] > D(2026, 3, 31)}
+    mt = [x for x in mt if x["会議ID"] not in closed]
+    op = [x for x in op if x["会議ID"] not in closed]
+    m = [x for x in m if not (x["協議会ID"] == "IZ-2" and x["委嘱日"] > D(2026, 3, 31))]
+    # 第6-2(2): 根白石 moved from 仙台北警察署 on 令和7年4月1日; its members re-appointed for the rest of the term.
+    c[2] |= {"移管日": D(2025, 4, 1), "移管元": "仙台北警察署"}
+    current = [x for x in m if x["協議会ID"] == "IZ-1" and x["委嘱日"] == D(2025, 4, 1)]
+    # A resignation on 令和7年9月30日 and the successor for the rest of the term (第6-2(1)).
+    gone = current[5]
+    gone |= {"退任日": D(2025, 9, 30), "退任理由": "辞任"}
+    m.append(
+        gone
+        | {
+            "氏名": "渡辺　美香", "ふりがな": "わたなべ　みか", "性別": "女", "生年月日": D(1979, 5, 20),
+            "職業": "保育士", "区分": "ボランティア団体関係者", "役職": "委員", "委嘱日": D(2025, 10, 15),
+            "交付日": D(2025, 10, 15), "初回委嘱日": D(2025, 10, 15), "前任者": gone["氏名"],
+            "退任日": None, "退任理由": None,
+        }
+    )  # fmt: skip
+    # 第6-4(1): a member elected to the city council is dismissed; the row stays as history.
+    current[6] |= {"公職": "市議会議員（令和8年6月当選）", "退任日": D(2026, 6, 30), "退任理由": "解嘱（公職）"}
+    # The 会長 hands over to another member on 令和8年4月1日 (a change of 役職 in mid-term).
+    current[0] |= {"役職変更日": D(2026, 4, 1), "新役職": "委員"}
+    current[2] |= {"役職変更日": D(2026, 4, 1), "新役職": "会長"}
+    # 第8-2: an answer given later, and a request still in progress (中間連絡).
+    june = {x["会議ID"] for x in mt if x["協議会ID"] == "IZ-1" and D(2026, 6, 1) <= x["開催日"] <= D(2026, 6, 30)}
+    recent = [x for x in op if x["会議ID"] in june][:2]
+    recent[0] |= {"回答日": D(2026, 8, 20), "措置状況": "済"}
+    recent[1] |= {"回答": "市と協議しています。", "回答日": D(2026, 9, 1), "措置状況": "中間連絡"}
+    chiefs = [{"氏名": "甲野　太郎", "着任日": D(2019, 4, 1)}, {"氏名": "乙山　次郎", "着任日": D(2026, 4, 1)}]
+    station = {"警察署名": "泉警察署", "署長氏名": "乙山　次郎"}
+    write_workbook(
+        OUT / "泉警察署.xlsx",
+        station,
+        {"署長": chiefs, "協議会": c, "委員": m, "会議": mt, "意見要望": op},
+        date_style="excel",
+    )
+
+
 def _order(r: dict) -> dict:
     keys = ["協議会ID", "氏名", "ふりがな", "性別", "生年月日", "年齢"]
     return {k: r[k] for k in keys} | {k: v for k, v in r.items() if k not in keys}
@@ -135,4 +199,5 @@ if __name__ == "__main__":
     sendai()
     ishinomaki()
     kesennuma()
+    izumi()
     print(f"wrote samples to {OUT}")

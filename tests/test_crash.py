@@ -140,8 +140,8 @@ def test_a_cp932_console_replaces_what_it_cannot_show(tmp_path, command):
     """Output redirected on Windows is written in cp932: a member named 𠮷田 must not kill the run."""
     inp, out = tmp_path / "in", tmp_path / "out"
     sheets = baseline()
-    sheets["委員"][0]["氏名"] = YOSHIDA
-    sheets["委員"][0]["公職"] = "市議会議員"  # public-office: an error finding whose message names him
+    sheets["委員"][0]["氏名"] = sheets["委員"][10]["氏名"] = YOSHIDA  # his two terms
+    sheets["委員"][10]["公職"] = "市議会議員"  # public-office while serving: an error finding naming him
     write_book(inp / "署.xlsx", sheets)
     env = os.environ | {"PYTHONIOENCODING": "cp932"}
     proc = subprocess.run(

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,11 @@ def _input(tmp: Path) -> Path:
     return inp
 
 
+def _undated(page: str) -> str:
+    """A page without the time the run made it (a page kept from an earlier run says when that run was)."""
+    return re.sub(r'<span data-key="made-at">[^<]*</span>', "", page)
+
+
 def _snapshot(out: Path) -> dict:
     """What the clerk sees: findings, documents (status modulo written/unchanged) and their bytes, the copies."""
     data = json.loads((out / "検証結果.json").read_text("utf-8"))
@@ -72,12 +78,12 @@ def _snapshot(out: Path) -> dict:
             for ws in wb.worksheets
             if ws.title != "作成状況"  # it names this run's statuses (作成 / 変更なし)
         }
-    pages = {"index.html": (out / "index.html").read_text("utf-8")}
+    pages = {"index.html": _undated((out / "index.html").read_text("utf-8"))}
     for w in data["workbooks"]:
         if w["station"]:
             # Up to its table of this run's document statuses (作成 / 変更なし), the page must be the same.
             page = (out / w["station"] / "概要.html").read_text("utf-8")
-            pages[w["station"]] = page.split('<h2 id="documents">')[0]
+            pages[w["station"]] = _undated(page.split('<h2 id="documents">')[0])
     return {"as_of": data["as_of"], "books": books, "copies": copies, "pages": pages}
 
 
@@ -135,9 +141,12 @@ def test_nothing_changed_takes_everything_from_the_record(tmp_path):
     first = json.loads((out / "検証結果.json").read_text("utf-8"))
     again = reports(inp, out, RunOptions(as_of=AS_OF))
     assert again.workbooks and all(wr.cached for wr in again.workbooks)
-    # Findings and document statuses are reported as they were (the screen says the run reused them), so
-    # the JSON, 検証結果.xlsx and the pages, none of them rewritten from scratch, all say the same.
-    assert json.loads((out / "検証結果.json").read_text("utf-8")) == first
+    # The same findings; every document the first run wrote is `unchanged` now (this run wrote none of them).
+    second = json.loads((out / "検証結果.json").read_text("utf-8"))
+    for w in first["workbooks"]:
+        for d in w["documents"]:
+            d["status"] = "unchanged" if d["status"] == "written" else d["status"]
+    assert second == first
     assert {p: p.stat().st_mtime_ns for p in copies} == copies  # 検証結果.xlsx not rewritten
     clean = tmp_path / "clean"
     reports(inp, clean, RunOptions(as_of=AS_OF))
@@ -366,6 +375,10 @@ def test_nothing_changed_rewrites_neither_report_nor_manifest_but_restores_a_del
     report, manifest = out / "検証結果.json", out / ".manifest.json"
     stamps = (report.stat().st_mtime_ns, manifest.stat().st_mtime_ns)
     first = report.read_bytes()
+    assert reports(inp, out, RunOptions(as_of=AS_OF)).same_as_last  # says `unchanged` now: written once more
+    stamps = (report.stat().st_mtime_ns, manifest.stat().st_mtime_ns)
+    first = report.read_bytes()
+    assert b'"written"' not in first
     assert reports(inp, out, RunOptions(as_of=AS_OF)).same_as_last
     assert (report.stat().st_mtime_ns, manifest.stat().st_mtime_ns) == stamps
     report.write_text("{}", "utf-8")  # edited (or damaged) by someone: written again

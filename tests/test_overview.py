@@ -33,7 +33,7 @@ from tests import builders as b
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "input_samples"
 AS_OF = b.AS_OF  # 2026-11-27, 令和8年度
-SAMPLE_STATIONS = ["仙台中央警察署", "気仙沼警察署", "石巻警察署"]
+SAMPLE_STATIONS = ["仙台中央警察署", "気仙沼警察署", "泉警察署", "石巻警察署"]
 
 
 # --- reading the pages -----------------------------------------------------------------
@@ -117,8 +117,21 @@ def json_counts(entry: dict) -> dict[str, int]:
 
 
 def serving_by_contract(book: Book, council_id: str, day: dt.date) -> int:
-    """第6-1 count straight from the SPEC: a member serves from 委嘱日 through 任期満了日."""
-    return sum(1 for m in book.members if m.council_id == council_id and m.start and m.end and m.start <= day <= m.end)
+    """第6-1 count straight from SPEC section 2: a member serves on day d when 委嘱日 ≤ d ≤ 任期満了日, d ≤ 退任日 if
+    given, and his council exists on d (設置日, or 移管日, ≤ d ≤ 廃止日 if given)."""
+    c = next(x for x in book.councils if x.id == council_id)
+    begins = c.received or c.established
+    if begins is None or day < begins or (c.closed is not None and day > c.closed):
+        return 0
+    return sum(
+        1
+        for m in book.members
+        if m.council_id == council_id
+        and m.start
+        and m.end
+        and m.start <= day <= m.end
+        and (m.left is None or day <= m.left)
+    )
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -238,7 +251,9 @@ def test_station_pages_numbers_equal_report_json_and_contract(samples: Run):
         assert page.number("serving") == total == index.number("serving", station)
         this_fy = [mt for mt in book.meetings if dt.date(2026, 4, 1) <= mt.date <= AS_OF]
         assert page.number("meetings-this-fy") == len(this_fy) == index.number("meetings-this-fy", station)
-        assert page.number("councils") == len(book.councils) == index.number("councils", station)
+        # Councils existing on the as-of date (SPEC section 4's summary): a closed one is listed, not counted.
+        existing = [c for c in book.councils if (c.closed is None or AS_OF <= c.closed)]
+        assert page.number("councils") == len(existing) == index.number("councils", station)
 
 
 def test_every_link_opens_a_file(samples: Run):
@@ -302,8 +317,13 @@ def test_station_without_meetings(odd: Run):
     index = page_of(odd.out / INDEX)
     assert index.number("no-regular-this-fy", "会議なし警察署") == 1
     assert index.number("meetings-this-fy", "会議なし警察署") == 0
-    warnings = [f for f in odd.entry("会議なし警察署.xlsx")["findings"] if f["rule"] == "regular-meeting"]
-    assert len(warnings) == 1 and "令和6年度、令和7年度" in warnings[0]["message"]
+    found = [f for f in odd.entry("会議なし警察署.xlsx")["findings"] if f["rule"] == "regular-meeting"]
+    # As of 令和8年度: the year just over (令和7年度) is a warning; 令和6年度, over more than a whole 年度 ago, is
+    # info (it can only be recorded now). The page marks exactly the years the findings name.
+    assert sorted(f["severity"] for f in found) == ["info", "warning"]
+    by_severity = {f["severity"]: f["message"] for f in found}
+    assert "令和7年度" in by_severity["warning"] and "令和6年度" not in by_severity["warning"]
+    assert "令和6年度" in by_severity["info"] and "令和7年度" not in by_severity["info"]
 
 
 def test_unreadable_workbook_is_listed_not_paged(odd: Run):

@@ -36,8 +36,21 @@ CASES = [
     ("district", _set("協議会", 0, 所管区名=None), ("協議会", 0, "所管区名"), {M}),
     # 名称 prints on every form of the council.
     ("council name", _set("協議会", 0, 名称=None), ("協議会", 0, "名称"), {C, R, M}),
-    # A bad member row: that member's 委嘱状 and the council's 設置報告書.
-    ("public office", _set("委員", 0, 公職="市議会議員"), ("委員", 0, "公職"), {(C, 0), R}),
+    # A bad member row: that member's 委嘱状, and the council's 設置報告書 when he is on its roster (the report is
+    # dated 設置日 2024-04-01: the first term's members) or the bad cell makes the roster unknowable.
+    ("member on the roster", _set("委員", 0, 年齢="七十"), ("委員", 0, "年齢"), {(C, 0), R}),
+    ("member off the roster", _set("委員", 10, 年齢="七十"), ("委員", 10, "年齢"), {(C, 10)}),
+    ("委嘱日 off the roster", _set("委員", 10, 委嘱日="春ごろ"), ("委員", 10, "委嘱日"), {(C, 10), R}),
+    # public-office (第6-4(1)) stops a 委嘱状 not yet handed over and a report dated on or after the as-of date
+    # that lists him; an issued one it does not stop (the message asks for 退任日).
+    ("public office, issued", _set("委員", 10, 公職="市議会議員"), ("委員", 10, "公職"), set()),
+    ("public office, issued today", _set("委員", 10, 公職="市議会議員", 交付日=AS_OF), ("委員", 10, "公職"), {(C, 10)}),
+    (
+        "public office, report after",
+        lambda s: (_set("委員", 10, 公職="市議会議員", 交付日=AS_OF)(s), _set("協議会", 0, 報告日=AS_OF)(s)),
+        ("委員", 10, "公職"),
+        {(C, 10), R},
+    ),
     # A bad meeting row, or one of its opinions: that meeting's report only.
     ("meeting count", _set("会議", 1, 参加委員数="たくさん"), ("会議", 1, "参加委員数"), {(M, 1)}),
     ("opinion", _set("意見要望", 0, **{"意見・要望": None}), ("意見要望", 0, "意見・要望"), {(M, 0)}),
@@ -96,9 +109,10 @@ def test_strict_blocks_on_warnings_too(tmp_path):
 
 
 # Fields of the model that no workbook column fills.
-NOT_FROM_COLUMNS = {"row", "opinions", "sheet", "source"}
+NOT_FROM_COLUMNS = {"row", "opinions", "sheet", "source", "chiefs", "has_chief_sheet"}
 MODELS = [
     (contract.STATION, model.Station),
+    (contract.CHIEFS, model.Chief),
     (contract.COUNCILS, model.Council),
     (contract.MEMBERS, model.Member),
     (contract.MEETINGS, model.Meeting),

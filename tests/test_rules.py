@@ -88,6 +88,25 @@ def _keep_members(n):
     return mutate
 
 
+def _opinion_on(day, **opinion):
+    """A 臨時 meeting M9 on `day` and one 意見・要望 of it (index 1) with the given columns (blank 回答 by default)."""
+
+    def mutate(s):
+        s["会議"].append(meeting("M9", day, 会議種別="臨時", 回次=None, 報告日=None))
+        s["意見要望"].append({"会議ID": "M9", "意見・要望": "通学路に街灯がほしい。", "回答": None} | opinion)
+
+    return mutate
+
+
+def _chiefs(*rows):
+    """Sheet 署長: (氏名, 着任日) rows in the given order."""
+
+    def mutate(s):
+        s["署長"] = [{"氏名": n, "着任日": d} for n, d in rows]
+
+    return mutate
+
+
 # (case id, rule, mutation, sheet, record index or None, column, severity)
 FAILING = [
     ("sheet-missing", "sheet-missing", _del_sheet("会議"), "会議", None, None, "error"),
@@ -233,6 +252,245 @@ FAILING = [
         "error",
     ),
     ("council-name", "council-name", _set("協議会", 0, 名称="一番町交番協議会"), "協議会", 0, "名称", "warning"),
+    # --- the history: 退任日, 廃止日, 移管日, 回答日, 署長 (SPEC sections 2 and 3) -------------------------
+    ("public-office-candidate", "public-office", _set("委員", 12, 公職="立候補予定"), "委員", 12, "公職", "error"),
+    # Dismissed under 第6-4(1) but 退任日 not yet recorded: still serving, so still reported.
+    (
+        "public-office-dismissed-no-date",
+        "public-office",
+        _set("委員", 13, 公職="町議会議員", 退任理由="解嘱（公職）"),
+        "委員",
+        13,
+        "公職",
+        "error",
+    ),
+    ("vice-chair", "vice-chair", _set("委員", 11, 役職="委員"), "協議会", 0, "名称", "warning"),
+    (
+        "chair-two-by-role-change",
+        "chair",
+        _set("委員", 12, 役職変更日=D(2026, 10, 1), 新役職="会長"),
+        "委員",
+        12,
+        "役職",
+        "error",
+    ),
+    (
+        "successor-term-earlier",
+        "successor-term",
+        _many(
+            _set("委員", 14, 退任日=D(2026, 9, 30)),
+            _append("委員", member(4, D(2026, 10, 1), D(2027, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠")),
+        ),
+        "委員",
+        20,
+        "任期満了日",
+        "warning",
+    ),
+    (
+        "successor-term-later-with-consent",
+        "successor-term",
+        _many(
+            _set("委員", 14, 退任日=D(2026, 9, 30)),
+            _append(
+                "委員",
+                member(4, D(2026, 10, 1), D(2028, 9, 30), 氏名="新人　太郎", 前任者="千葉　誠", 任期変更="本人の承諾"),
+            ),
+        ),
+        "委員",
+        20,
+        "任期満了日",
+        "error",
+    ),
+    (
+        "successor-term-predecessor-no-leave-date",
+        "successor-term",
+        _many(
+            _set("委員", 14, 退任日=None),
+            _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠")),
+        ),
+        "委員",
+        14,
+        "退任日",
+        "warning",
+    ),
+    (
+        "successor-term-predecessor-left-late",
+        "successor-term",
+        _many(
+            _set("委員", 14, 退任日=D(2026, 10, 1)),
+            _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠")),
+        ),
+        "委員",
+        14,
+        "退任日",
+        "warning",
+    ),
+    (
+        "unknown-predecessor",
+        "unknown-predecessor",
+        _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="山田　花子")),
+        "委員",
+        20,
+        "前任者",
+        "warning",
+    ),
+    (
+        "term-order-before-establishment",
+        "term-order",
+        _set("委員", 0, 委嘱日=D(2024, 3, 1), 任期変更="設置準備"),
+        "委員",
+        0,
+        "委嘱日",
+        "error",
+    ),
+    ("term-order-left-after-end", "term-order", _set("委員", 10, 退任日=D(2028, 4, 30)), "委員", 10, "退任日", "error"),
+    (
+        "term-order-left-before-start",
+        "term-order",
+        _set("委員", 10, 退任日=D(2026, 3, 1)),
+        "委員",
+        10,
+        "退任日",
+        "error",
+    ),
+    (
+        "term-order-closed-before-established",
+        "term-order",
+        _set("協議会", 0, 廃止日=D(2024, 3, 1)),
+        "協議会",
+        0,
+        "廃止日",
+        "error",
+    ),
+    (
+        "term-order-received-before-established",
+        "term-order",
+        _set("協議会", 0, 移管日=D(2024, 3, 1)),
+        "協議会",
+        0,
+        "移管日",
+        "error",
+    ),
+    (
+        "term-order-meeting-before-transfer",
+        "term-order",
+        _set("協議会", 0, 移管日=D(2024, 6, 11), 移管元="旧署"),
+        "会議",
+        0,
+        "開催日",
+        "error",
+    ),
+    (
+        "term-order-answer-before-meeting",
+        "term-order",
+        _set("意見要望", 0, 回答日=D(2024, 6, 1)),
+        "意見要望",
+        0,
+        "回答日",
+        "error",
+    ),
+    ("time-order", "time-order", _set("会議", 0, 開始時刻="午後2時", 終了時刻="13:00"), "会議", 0, "終了時刻", "error"),
+    (
+        "after-closure-meeting",
+        "after-closure",
+        _set("協議会", 0, 廃止日=D(2026, 8, 31), 廃止理由="統合"),
+        "会議",
+        3,
+        "開催日",
+        "error",
+    ),
+    (
+        "after-closure-term",
+        "after-closure",
+        _set("協議会", 0, 廃止日=D(2026, 3, 31), 廃止理由="統合"),
+        "委員",
+        10,
+        "委嘱日",
+        "error",
+    ),
+    (
+        "regular-meeting-old-year",
+        "regular-meeting",
+        _set("会議", 0, 会議種別="臨時", 回次=None),
+        "協議会",
+        0,
+        "名称",
+        "info",
+    ),
+    (
+        "regular-meeting-set-up-sep-30",
+        "regular-meeting",
+        _set("協議会", 0, 設置日=D(2023, 9, 30)),
+        "協議会",
+        0,
+        "名称",
+        "info",
+    ),
+    (
+        "meeting-place-izakaya",
+        "meeting-place",
+        _set("会議", 0, 開催場所="居酒屋たぬき 2階座敷"),
+        "会議",
+        0,
+        "開催場所",
+        "warning",
+    ),
+    (
+        "meeting-place-hotel",
+        "meeting-place",
+        _set("会議", 1, 開催場所="ホテル宴会場「松の間」"),
+        "会議",
+        1,
+        "開催場所",
+        "warning",
+    ),
+    (
+        "meeting-place-company",
+        "meeting-place",
+        _set("会議", 1, 開催場所="株式会社仙台商事 本社会議室"),
+        "会議",
+        1,
+        "開催場所",
+        "warning",
+    ),
+    (
+        "meeting-place-venue-beats-hall",
+        "meeting-place",
+        _set("会議", 1, 開催場所="○○会館内 料亭 松月"),
+        "会議",
+        1,
+        "開催場所",
+        "warning",
+    ),
+    ("open-request-61-days", "open-request", _opinion_on(D(2026, 9, 27)), "意見要望", 1, "回答", "warning"),
+    ("open-request-59-days", "open-request", _opinion_on(D(2026, 9, 29)), "意見要望", 1, "回答", "info"),
+    (
+        "open-request-interim",
+        "open-request",
+        _opinion_on(D(2026, 4, 20), 回答="市と協議中", 回答日=D(2026, 5, 29), 措置状況="中間連絡"),
+        "意見要望",
+        1,
+        "回答",
+        "info",
+    ),
+    (
+        "chief-history-before-first",
+        "chief-history",
+        _chiefs(("大槻　正和", D(2025, 4, 1))),
+        "委員",
+        0,
+        "委嘱日",
+        "info",
+    ),
+    (
+        "duplicate-chief-date",
+        "duplicate-id",
+        _chiefs(("甲野　太郎", D(2020, 4, 1)), ("大槻　正和", D(2020, 4, 1))),
+        "署長",
+        1,
+        "着任日",
+        "error",
+    ),
 ]
 
 
@@ -268,7 +526,9 @@ PASSING = [
     ("term-expiry-renewed", "term-expiry", _many(_set("委員", 19, 任期満了日=D(2027, 1, 10), 任期変更="短縮"), _append("委員", member(9, D(2027, 1, 11), D(2028, 3, 31))))),
     ("chair-next-term-other-person", "chair", _many(_set("委員", 10, 役職="委員"), _set("委員", 11, 役職="会長"))),
     ("public-office-none-words", "public-office", _many(_set("委員", 10, 公職="なし"), _set("委員", 11, 公職=None), _set("委員", 12, 公職="無し"))),
-    ("successor-within-term", "successor-term", _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠"))),
+    ("successor-within-term", "successor-term", _many(_set("委員", 14, 退任日=D(2026, 9, 30)), _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠")))),
+    # A recorded gap (2014-2016, then nothing until 2024) breaks the service: 初回委嘱日 2014 no longer counts.
+    ("long-tenure-first-date-beyond-a-gap", "long-tenure", _many(_set("委員", 0, 初回委嘱日=D(2014, 4, 1)), _set("委員", 10, 初回委嘱日=D(2014, 4, 1)), _append("委員", member(0, D(2014, 4, 1), D(2016, 3, 31))))),
     ("long-tenure-broken-service", "long-tenure", _many(_set("委員", 0, 初回委嘱日=None), _set("委員", 10, 初回委嘱日=None), _append("委員", member(0, D(2014, 4, 1), D(2016, 3, 31))))),
     ("regular-meeting-young-council", "regular-meeting", _set("協議会", 0, 設置日=D(2026, 4, 1))),
     ("future-meeting-today", "future-meeting", _set("会議", 3, 開催日=AS_OF)),
@@ -280,6 +540,36 @@ PASSING = [
     ("date-range-edges", "bad-date", _many(_set("委員", 2, 生年月日="1900/1/1"), _set("委員", 3, 生年月日="2100/12/31"))),
     ("weekday-right", "weekday-mismatch", _set("会議", 0, 開催日="令和6年6月10日（月）")),
     ("example-left-as-is", "example-row", lambda s: s["協議会"].insert(0, dict(EXAMPLES["協議会"], 印="記入例"))),
+    # --- the history ---------------------------------------------------------------------------------
+    ("public-office-welfare-commissioner", "public-office", _set("委員", 10, 公職="民生委員")),
+    ("public-office-none-former", "public-office", _set("委員", 10, 公職="なし（元市議会議員）")),
+    ("public-office-fire-brigade", "public-office", _set("委員", 11, 公職="消防団員")),
+    ("public-office-dismissed", "public-office", _set("委員", 12, 公職="市議会議員", 退任日=D(2026, 10, 31), 退任理由="解嘱（公職）")),
+    ("public-office-history", "public-office", _set("委員", 2, 公職="市議会議員")),  # a term that ended 2026-03-31
+    ("public-office-closed-council", "public-office", _many(_set("委員", 12, 公職="市議会議員"), _set("協議会", 0, 廃止日=D(2026, 10, 31), 廃止理由="統合"))),
+    ("vice-chair-by-role-change", "vice-chair", _set("委員", 11, 役職="委員", 役職変更日=D(2026, 6, 1), 新役職="副会長")),
+    ("chair-handover-by-role-change", "chair", _many(_set("委員", 10, 役職変更日=D(2026, 10, 1), 新役職="委員"), _set("委員", 12, 役職変更日=D(2026, 10, 1), 新役職="会長"))),
+    ("chair-left-and-successor", "chair", _many(_set("委員", 10, 退任日=D(2026, 9, 30), 退任理由="辞任"), _append("委員", member(0, D(2026, 10, 1), D(2028, 3, 31), 氏名="後任　会長", 前任者="佐藤　一郎")))),
+    ("successor-earlier-with-consent", "successor-term", _many(_set("委員", 14, 退任日=D(2026, 9, 30)), _append("委員", member(4, D(2026, 10, 1), D(2027, 3, 31), 氏名="新人　太郎", 前任者="千葉　誠", 任期変更="本人の希望で短縮")))),
+    ("unknown-predecessor-after-transfer", "unknown-predecessor", _many(_set("協議会", 0, 設置日=D(2020, 4, 1), 移管日=D(2024, 12, 1), 移管元="旧署"), _append("委員", member(4, D(2026, 10, 1), D(2028, 3, 31), 氏名="新人　太郎", 前任者="山田　花子")))),
+    ("term-order-left-on-end", "term-order", _set("委員", 10, 退任日=D(2028, 3, 31))),
+    ("term-order-answer-on-meeting-day", "term-order", _set("意見要望", 0, 回答日=D(2024, 6, 10))),
+    ("time-order-later-end", "time-order", _set("会議", 0, 開始時刻="午後2時", 終了時刻="14:30")),
+    ("after-closure-on-last-day", "after-closure", _set("協議会", 0, 廃止日=D(2026, 9, 1), 廃止理由="統合")),
+    ("term-expiry-left", "term-expiry", _set("委員", 19, 任期満了日=D(2027, 1, 10), 任期変更="本人の申出", 退任日=D(2026, 12, 31))),
+    ("term-expiry-council-closing", "term-expiry", _many(_set("委員", 19, 任期満了日=D(2027, 1, 10), 任期変更="本人の申出"), _set("協議会", 0, 廃止日=D(2027, 1, 10), 廃止理由="統合"))),
+    ("member-count-closed-council", "member-count", _many(_keep_members(2), _set("協議会", 0, 廃止日=D(2026, 10, 31), 廃止理由="統合"))),
+    ("regular-meeting-set-up-oct-1", "regular-meeting", _set("協議会", 0, 設置日=D(2023, 10, 1))),
+    ("regular-meeting-received", "regular-meeting", _many(_set("協議会", 0, 設置日=D(2010, 4, 1), 移管日=D(2024, 4, 1), 移管元="旧署"))),
+    ("regular-meeting-closed-early-in-year", "regular-meeting", _many(_set("会議", 2, 会議種別="臨時", 回次=None), _set("会議", 3, 開催日=D(2026, 5, 1)), _set("協議会", 0, 廃止日=D(2026, 9, 29), 廃止理由="統合"))),
+    ("meeting-place-community-hall", "meeting-place", _set("会議", 0, 開催場所="青葉公民館")),
+    ("meeting-place-district-center", "meeting-place", _set("会議", 1, 開催場所="一番町 地区センター 和室")),
+    ("open-request-answered", "open-request", _opinion_on(D(2026, 9, 27), 回答="市に伝えました。")),
+    ("open-request-done", "open-request", _opinion_on(D(2025, 4, 20), 措置状況="済")),
+    ("open-request-interim-recent", "open-request", _opinion_on(D(2026, 4, 20), 回答="市と協議中", 回答日=D(2026, 6, 1), 措置状況="中間連絡")),
+    ("open-request-future-meeting", "open-request", _opinion_on(D(2026, 12, 1))),
+    ("open-request-closed-council", "open-request", _many(_opinion_on(D(2026, 9, 1)), _set("協議会", 0, 廃止日=D(2026, 10, 31), 廃止理由="統合"))),
+    ("chief-history-covered", "chief-history", _chiefs(("甲野　太郎", D(2019, 4, 1)), ("大槻　正和", D(2025, 4, 1)))),
 ]  # fmt: skip
 
 
@@ -309,14 +599,21 @@ def test_long_tenure_threshold_is_configurable(tmp_path):
 
 def test_every_error_blocks_what_spec_says(tmp_path):
     sheets = baseline()
-    _set("委員", 10, 公職="市議会議員")(sheets)  # a member row
+    _set("委員", 10, 公職="市議会議員")(sheets)  # a member row, its 委嘱状 issued before the as-of date
+    _set("委員", 11, 委嘱日=D(2026, 12, 1), 初回委嘱日=D(2026, 12, 1), 公職="市議会議員")(sheets)  # a term to come
+    _set("協議会", 0, 報告日=D(2026, 12, 1))(sheets)  # a 設置報告書 dated after the as-of date, listing both
     _set("会議", 0, 参加委員数=11)(sheets)  # a meeting row
     r = run(tmp_path, sheets)
     b = _blockers(r)
     members = r.book.members
-    assert _rules(b.member(members[10])) == {"public-office"}
-    assert _rules(b.member(members[11])) == set()
-    assert _rules(b.report("C1")) == {"public-office"}
+    # An issued 委嘱状 is a document of its day: the error asks for 退任日, it stops nothing already handed over.
+    assert _rules(b.member(members[10])) == set()
+    assert _rules(b.member(members[11])) == {"public-office"}
+    assert _rules(b.member(members[12])) == set()
+    assert _rules(_report(b, r, "C1")) == {"public-office"}
+    _set("協議会", 0, 報告日=None)(sheets)  # dated 設置日, before the as-of date: a filed report
+    r = run(tmp_path, sheets)
+    assert _rules(_report(_blockers(r), r, "C1")) == set()
     meetings = r.book.meetings
     assert _rules(b.meeting(meetings[0])) == {"attending-members"}
     assert _rules(b.meeting(meetings[1])) == set()
@@ -327,7 +624,7 @@ def test_bad_council_row_blocks_the_documents_that_print_the_cell(tmp_path):
     _set("協議会", 0, 運営責任者職名="駐在所長")(sheets)  # printed on 様式第2号 only (SPEC section 3)
     r = run(tmp_path, sheets)
     b = _blockers(r)
-    assert _rules(b.report("C1")) == {"manager-designation"}
+    assert _rules(_report(b, r, "C1")) == {"manager-designation"}
     assert all(_rules(b.member(m)) == set() for m in r.book.members)
     assert all(_rules(b.meeting(mt)) == set() for mt in r.book.meetings)
     _set("協議会", 0, 名称=None)(sheets)  # 名称 is printed on every form of the council
@@ -340,7 +637,15 @@ def test_bad_council_row_blocks_the_documents_that_print_the_cell(tmp_path):
 def _blockers(r, strict: bool = False):
     from pipeline.plan import Blockers
 
-    return Blockers(r.book, r.findings, r.canon, strict)
+    return Blockers(r.book, r.findings, r.canon, strict, AS_OF)
+
+
+def _report(b, r, council_id: str):
+    """What stops the council's 設置報告書 (its roster as the form lists it)."""
+    from pipeline.forms import roster
+
+    c = r.book.councils_by_id()[council_id]
+    return b.report(c, roster(c, r.book.members_of(council_id))[1])
 
 
 def _rules(findings) -> set[str]:

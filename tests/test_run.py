@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -45,7 +46,7 @@ def test_samples_run_clean_and_write_every_document(sample_run):
     report = load_json(out)
     assert report["as_of"] == AS_OF
     stations = [w for w in report["workbooks"] if w["station"]]
-    assert {w["station"] for w in stations} == {"仙台中央警察署", "石巻警察署", "気仙沼警察署"}
+    assert {w["station"] for w in stations} == {"仙台中央警察署", "石巻警察署", "気仙沼警察署", "泉警察署"}
     for w in stations:
         assert w["status"] in ("ok", "warnings")
         forms = {d["form"] for d in w["documents"]}
@@ -192,7 +193,9 @@ def test_regenerates_what_it_wrote_when_input_changes(tmp_path):
 
 def test_errors_block_documents_and_exit_1(tmp_path):
     sheets = baseline()
-    sheets["委員"][10]["公職"] = "市議会議員"
+    # A member about to be appointed (交付日 on the as-of date) holds a 公職 (第6-4(1)); the report is dated then too.
+    sheets["委員"][10].update(公職="市議会議員", 交付日=dt.date.fromisoformat(AS_OF))
+    sheets["協議会"][0]["報告日"] = dt.date.fromisoformat(AS_OF)
     inp, out = _one_station(tmp_path, sheets), tmp_path / "out"
     assert reports(inp, out) == 1
     w = load_json(out)["workbooks"][0]
@@ -456,8 +459,9 @@ def _four_stations(tmp_path) -> Path:
     for i in range(4):
         sheets = baseline()
         sheets["署"][0]["値"] = f"第{i}警察署"
-        if i == 2:
-            sheets["委員"][10]["公職"] = "市議会議員"
+        if i == 2:  # a 委嘱状 not yet handed over, and a report dated today: public-office stops both
+            sheets["委員"][10].update(公職="市議会議員", 交付日=dt.date.fromisoformat(AS_OF))
+            sheets["協議会"][0]["報告日"] = dt.date.fromisoformat(AS_OF)
         write_book(inp / f"署{i}.xlsx", sheets)
     return inp
 
@@ -558,7 +562,8 @@ def test_same_input_gives_the_same_bytes_in_separate_processes(tmp_path):
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / f"out{seed}"
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+        # SOURCE_DATE_EPOCH fixes the run's clock: pages say when they were made.
+        env = {**os.environ, "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1796000000"}
         cmd = [sys.executable, "-m", "pipeline", "reports", "--input", str(SAMPLES), "--output", str(out)]
         done = subprocess.run([*cmd, "--as-of", AS_OF], cwd=root, env=env, capture_output=True, timeout=300)
         assert done.returncode == 0, done.stderr.decode()

@@ -26,6 +26,9 @@ AS_OF_S = AS_OF.isoformat()
 def _bad_book(tmp_path) -> Path:
     sheets = baseline()
     sheets["委員"][10]["公職"] = "=市議会議員"  # an error, written as a formula-looking string
+    # Its 委嘱状 is dated the as-of date, as is the 設置報告書: not yet handed over, so the error stops both.
+    sheets["委員"][10]["交付日"] = AS_OF
+    sheets["協議会"][0]["報告日"] = AS_OF
     sheets["協議会"][0]["名称"] = "一番町交番協議会"  # a warning
     sheets["委員"][19]["任期満了日"] = "2027/1/10"
     sheets["委員"][19]["任期変更"] = "短縮"  # info
@@ -128,7 +131,7 @@ def test_template_has_every_sheet_header_and_drop_down(tmp_path):
     path = tmp_path / "雛形.xlsx"
     assert main(["template", str(path)]) == 0
     wb = load_workbook(path)
-    assert wb.sheetnames == ["説明", "署", "協議会", "委員", "会議", "意見要望", "選挙期間"]
+    assert wb.sheetnames == ["説明", "署", "署長", "協議会", "委員", "会議", "意見要望", "選挙期間"]
     assert [c.value for c in wb["委員"][1]][:3] == ["協議会ID", "氏名", "ふりがな"]
     lists = {
         sheet: {str(dv.sqref).split(":")[0][:-1]: dv.formula1 for dv in wb[sheet].data_validations.dataValidation}
@@ -138,10 +141,14 @@ def test_template_has_every_sheet_header_and_drop_down(tmp_path):
     assert "駐在所（単独配置）" in lists["協議会"]["G"]
     assert "自治会等役員" in lists["委員"]["I"]
     assert lists["会議"]["C"] == '"定例,臨時"'
+    # Free-text columns with suggestions (SPEC section 2: 退任理由, 廃止理由 accept free text).
+    assert lists["委員"]["R"] == '"辞任,解嘱（公職）,死亡,転出,その他"'
+    assert lists["協議会"]["P"] == '"統合,分割,移管,廃止"'
+    assert [c.value for c in wb["署長"][1]][:2] == ["氏名", "着任日"]
     assert wb["委員"].freeze_panes == "A2"
     assert "ggge" in wb["委員"]["K3"].number_format
     explained = " ".join(str(v) for row in wb["説明"].iter_rows(values_only=True) for v in row if v)
-    assert "記入例" in explained and "公職" in explained
+    assert "記入例" in explained and "公職" in explained and "シート「署長」" in explained
 
 
 def test_blank_template_and_a_filled_template_validate(tmp_path):

@@ -157,7 +157,7 @@ def test_cleaning_keeps_every_sheet_as_openpyxl_reads_it(book, sheet):
 def test_the_template_keeps_its_drop_downs_fonts_and_fills():
     """The comparison above is not vacuous for what the template is made of."""
     ws = _loaded(clean_xlsx(raw_template()))["委員"]
-    assert [v.type for v in ws.data_validations.dataValidation] == ["list", "list"]  # 性別, 区分
+    assert [v.type for v in ws.data_validations.dataValidation] == ["list", "list", "list"]  # 性別, 区分, 退任理由
     assert ws["A1"].font.b and ws["A1"].fill.fgColor.rgb.endswith("DDEBF7")
     assert ws["A2"].font.i and ws["A2"].font.color.rgb.endswith("808080")
     assert ws.column_dimensions["A"].width > 0 and any(c.comment for c in ws[1])
