@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
@@ -82,6 +82,9 @@ class _NoTree:
         return None
 
 
+_FEED = 1 << 20
+
+
 class _WellFormed:
     """Parses a part piece by piece as it is written, building no tree (a large sheet costs no memory)."""
 
@@ -95,11 +98,14 @@ class _WellFormed:
         )
 
     def feed(self, piece: bytes | memoryview) -> None:
-        if self.parser is not None and len(piece):
-            try:
-                self.parser.feed(bytes(piece))
-            except etree.XMLSyntaxError as e:
-                raise CopyMalformed(f"{self.name}: {e}") from None
+        if self.parser is None:
+            return
+        view = memoryview(piece)
+        try:
+            for i in range(0, len(view), _FEED):  # a large run of untouched rows is a view: copied a slice at a time
+                self.parser.feed(bytes(view[i : i + _FEED]))
+        except etree.XMLSyntaxError as e:
+            raise CopyMalformed(f"{self.name}: {e}") from None
 
     def close(self) -> None:
         if self.parser is not None:
@@ -407,20 +413,22 @@ class SharedStrings:
         if not self.new:
             return
         total = self.existing + len(self.new)
-        if self.root is None:
+        if self.root is None:  # a table of this tool's strings only: written as it is built, no tree
             self.part = "xl/sharedStrings.xml"
             while self.book.exists(self.part):
                 self.part = f"xl/sharedStrings{total}.xml"
             self.book.wb_rels.add(REL_SST, self.part)
             self.book.override(self.part, CT_SST)
-            self.root = etree.Element(q("sst"), nsmap={None: NS})
-        elif self.root.get("count") is not None:
+            items = "".join(f'<si><t xml:space="preserve">{escape(xstring(t))}</t></si>' for t in self.new)
+            self.book.dirty[self.part] = (
+                DECL + f'<sst xmlns="{NS}" count="{self.refs}" uniqueCount="{total}">{items}</sst>'.encode()
+            )
+            return
+        if self.root.get("count") is not None:
             try:
                 self.root.set("count", str(int(self.root.get("count")) + self.refs))
             except ValueError:
                 del self.root.attrib["count"]  # optional, and not a number: dropped rather than kept wrong
-        if self.root.get("count") is None and self.existing == 0:
-            self.root.set("count", str(self.refs))
         self.root.set("uniqueCount", str(total))
         # CT_Sst: si*, then extLst: new items go before an extLst.
         ext = self.root.find(q("extLst"))
