@@ -59,6 +59,7 @@ samples: $(STAMP) ## rebuild input_samples/*.xlsx from scripts/make_samples.py
 
 docs-png: $(STAMP) ## render one sample of each form to docs/*.png (needs LibreOffice)
 	$(BIN)/python scripts/render_docs_png.py
+	$(BIN)/python scripts/render_template_png.py
 
 clean: ## remove caches (never output/: it may hold documents edited by hand)
 	rm -rf .pytest_cache .ruff_cache

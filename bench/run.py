@@ -19,6 +19,7 @@ from docxtpl import DocxTemplate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.form_fields import template_context  # noqa: E402
 from pipeline.plan import plan_documents  # noqa: E402
 from pipeline.render import FORMS, TEMPLATE_DIR, make_env  # noqa: E402
 from pipeline.run import PARALLEL_MIN  # noqa: E402
@@ -176,7 +177,8 @@ def contexts(inp: Path) -> list[tuple[str, dict]]:
         result = validate_workbook(path, Options(as_of=AS_OF))
         for plan in plan_documents(result.book, result.findings, result.canon, "x"):
             if plan.build is not None:
-                out.append((plan.document.form, plan.build()))
+                form = plan.document.form
+                out.append((form, template_context(form, plan.build())))  # the names the templates use
     return out
 
 

@@ -108,7 +108,9 @@ def _location(sheet: str, addr: str) -> str:
     return f"'{quoted}'!{addr}"
 
 
-def annotate_book(source: Path, findings: list[Finding], documents: list | None = None) -> bytes:
+def annotate_book(
+    source: Path, findings: list[Finding], documents: list | None = None, form_lines: tuple[str, ...] = ()
+) -> bytes:
     """The annotated copy as bytes; the source file is only read.
 
     The workbook's parts are edited in the zip: only the rows that carry a mark are parsed, every other part
@@ -179,7 +181,9 @@ def annotate_book(source: Path, findings: list[Finding], documents: list | None 
         xlsx_edit.NewSheet(LIST_SHEET, rows, LIST_WIDTHS, links, selected=True, printable=True, wrapped=(4, 7)), 0
     )
     if documents is not None:
-        book.add_sheet(_status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap), 1)
+        sheet = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
+        sheet.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
+        book.add_sheet(sheet, 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]
     record += [[(v, 0) for v in m] for m in marks]
     book.add_sheet(xlsx_edit.NewSheet(MARKS_SHEET, record, freeze_header=False, state="veryHidden"), len(book.sheets))
@@ -224,7 +228,12 @@ def _status_sheet(
                     links.append((f"F{r}", _location(first.sheet, first.cell), first.cell))
         else:
             row.append((status, top))
+            note = []
             if d.status == "kept-edited" and d.new_path:
-                row += [(None, top), (f"新しい版: {d.new_path.split('/', 1)[-1]}", wrap)]
+                note.append(f"新しい版: {d.new_path.split('/', 1)[-1]}")
+            if getattr(d, "form_changed", False):
+                note.append("作成後に様式が変わりました（手修正を保護したため、この文書は前の様式のままです）")
+            if note:
+                row += [(None, top), ("\n".join(note), wrap)]
         rows.append(row)
     return xlsx_edit.NewSheet(STATUS_SHEET, rows, STATUS_WIDTHS, links, printable=True, wrapped=(2, 4, 5))

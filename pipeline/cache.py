@@ -185,7 +185,7 @@ class RunCache:
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         docs = [
-            (version.FormChangedDocument if d.get("form_changed") else Document)(
+            Document(
                 d["form"],
                 d["path"],
                 # This run wrote none of them: what the last run wrote is `unchanged` now (SPEC section 4).
@@ -194,6 +194,7 @@ class RunCache:
                 blocked_by=d.get("blocked_by"),
                 blocked_at=d.get("blocked_at"),
                 source=tuple(d["source"]) if d.get("source") else None,
+                form_changed=bool(d.get("form_changed")),
             )
             for d in e.get("documents", [])
         ]

@@ -752,7 +752,7 @@ def missing_regular_years(c: Council, meetings: Iterable[Meeting], as_of: dt.dat
     now = fiscal_year(as_of)
     warn: list[int] = []
     info: list[int] = []
-    for fy in range(fiscal_year(begins), now):
+    for fy in range(max(fiscal_year(begins), dt.MINYEAR), now):  # 年度 0 (Jan-Mar of year 1) has no 9月30日
         mid = dt.date(fy, 9, 30)
         if fy == fiscal_year(begins) and begins > mid:
             continue

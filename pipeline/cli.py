@@ -50,6 +50,9 @@ def build_parser() -> Parser:
             sp.add_argument("--output", type=Path, default=Path("output"), help="結果を書き出すフォルダ")
         sp.add_argument("--as-of", type=_date, default=None, help="基準日 2026-11-27 / 令和8年11月27日（既定：今日）")
         sp.add_argument("--long-tenure-years", type=int, default=10, help="長期在任とみなす年数（既定：10）")
+        sp.add_argument(
+            "--forms", type=Path, default=None, help="Wordで直した様式のフォルダ（既定：入力フォルダの「様式」）"
+        )
 
     r = sub.add_parser("reports", help="検証して様式第1～3号のWordファイルを作る")
     common(r)
@@ -63,6 +66,13 @@ def build_parser() -> Parser:
     w = sub.add_parser("watch", help="フォルダを見張り、ブックが置かれる・保存されるたびに作り直す")
     common(w)
     w.add_argument("--strict", action="store_true")
+    f = sub.add_parser("forms", help="様式（Wordのテンプレート）を書き出す・確かめる")
+    fsub = f.add_subparsers(dest="forms_command", required=True, parser_class=Parser)
+    fe = fsub.add_parser("export", help="3つの様式と差込み項目一覧をフォルダに書き出す")
+    fe.add_argument("dir", type=Path)
+    fe.add_argument("--force", action="store_true", help="既にあるファイルを上書きする")
+    fc = fsub.add_parser("check", help="Wordで直した様式を確かめる")
+    fc.add_argument("dir", type=Path)
     return p
 
 
@@ -73,11 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except ArgError as e:
         print(f"コマンドの指定が正しくありません: {e}", file=sys.stderr)
-        print("使い方: kobankyo {reports|check|template|watch} --help", file=sys.stderr)
+        print("使い方: kobankyo {reports|check|template|forms|watch} --help", file=sys.stderr)
         return EXIT_FAILED
     try:
         if args.command == "template":
             return cmd_template(args)
+        if args.command == "forms":
+            return cmd_forms(args)
         if args.command == "watch":
             return cmd_watch(args)
         return cmd_run(args, documents=args.command == "reports")
@@ -101,6 +113,7 @@ def _options(args, *, documents: bool, only: list[Path] | None = None) -> RunOpt
         documents=documents,
         pdf=documents and getattr(args, "pdf", False),
         only=only,
+        forms_dir=getattr(args, "forms", None),
     )
 
 
@@ -122,6 +135,7 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
 
 def _print_brief(report: RunReport) -> None:
     """watch: per workbook one line, then its errors with cell and message, and where its copy is."""
+    _print_forms(report)
     for wr in report.stations:
         print(f"[{dt.datetime.now():%H:%M:%S}] {summary_line(wr)}", flush=True)
         for f in wr.findings:
@@ -134,7 +148,17 @@ def _print_brief(report: RunReport) -> None:
                 print(f"    検証結果: {annotated}", flush=True)
 
 
+def _print_forms(report: RunReport) -> None:
+    """The office's templates in use: folder and SHA-256 of each (anyone who can write there changes wording)."""
+    if report.forms is not None and report.forms.folder is not None:
+        lines = report.forms.lines()
+        print(lines[0])
+        for line in lines[1:]:
+            print("  " + line)
+
+
 def _print_full(report: RunReport) -> None:
+    _print_forms(report)
     print_report(report, report.documents)
     if not report.stations:
         print(f"\n「{report.input_dir}」に警察署のブック（.xlsx / .xlsm）が見つかりませんでした。", file=sys.stderr)
@@ -213,7 +237,8 @@ def _blocked_line(d) -> str:
 
 
 def _kept_line(d) -> str:
-    return d.path + (f" → 新しい版: {d.new_path}" if d.new_path else "（記録は変わっていません）")
+    line = d.path + (f" → 新しい版: {d.new_path}" if d.new_path else "（記録は変わっていません）")
+    return line + ("［作成後に様式が変わりました］" if d.form_changed else "")
 
 
 DOCUMENT_SECTIONS = [
@@ -275,7 +300,10 @@ def _watch_run(args, only: list[Path] | None) -> bool:
             f"[{dt.datetime.now():%H:%M:%S}] {e}（しばらくしてから自動でもう一度試します）", file=sys.stderr, flush=True
         )
         return False
-    except (TemplateProblem, RunFailed, InstallationProblem, OSError) as e:
+    except TemplateProblem as e:  # a form template that fails its check: reported, nothing written
+        print(f"[{dt.datetime.now():%H:%M:%S}] 文書は作っていません: {e}", flush=True)
+        print("    様式を直して保存し、ブックを保存し直すと作り直します。", flush=True)
+    except (RunFailed, InstallationProblem, OSError) as e:
         why = e if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or type(e).__name__}"
         print(
             f"[{dt.datetime.now():%H:%M:%S}] 実行できませんでした: {why}。見張りは続けます。",
@@ -288,6 +316,37 @@ def _watch_run(args, only: list[Path] | None) -> bool:
     return True
 
 
+def cmd_forms(args) -> int:
+    from .form_templates import ExportRefused, check_folder, export
+
+    if args.forms_command == "export":
+        try:
+            written = export(args.dir, args.force)
+        except ExportRefused as e:
+            print(str(e), file=sys.stderr)
+            return EXIT_FAILED
+        except OSError as e:
+            print(f"「{args.dir}」に書き込めません（{e.strerror or type(e).__name__}）。", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"様式を書き出しました: {args.dir}")
+        for p in written:
+            print(f"  {p.name}")
+        print(
+            "Wordで直したら `kobankyo forms check フォルダ` で確かめ、`kobankyo reports --forms フォルダ` で使います。"
+        )
+        return EXIT_OK
+    problems, missing = check_folder(args.dir)
+    for form in missing:
+        print(f"{form}.docx はありません（組み込みの様式を使います）。")
+    for p in problems:
+        print(p.text())
+    if problems:
+        print(f"\n直すところが {len(problems)} 件あります。この様式では文書を作りません。", file=sys.stderr)
+        return EXIT_FAILED
+    print("様式に問題はありません。")
+    return EXIT_OK
+
+
 def cmd_watch(args) -> int:
     from . import watch as watch_module
     from .watch import watch
@@ -297,9 +356,10 @@ def cmd_watch(args) -> int:
         return EXIT_FAILED
 
     def regenerate(paths: list[Path]) -> bool:
-        # A changed 選挙期間.xlsx applies to every station, and a workbook deleted or moved away leaves the
-        # JSON, the pages and the summary: then a whole run (the unchanged workbooks come from the record).
-        whole = any(p.name == ELECTION_BOOK or not p.exists() for p in paths)
+        # A changed 選挙期間.xlsx applies to every station, and so does a saved form template; a workbook
+        # deleted or moved away leaves the JSON, the pages and the summary: then a whole run (the unchanged
+        # workbooks come from the record).
+        whole = any(p.name == ELECTION_BOOK or p.suffix.lower() == ".docx" or not p.exists() for p in paths)
         return _watch_run(args, None if whole else paths)
 
     # What is already in the folder first (again and again while another run holds the output folder),
@@ -307,5 +367,6 @@ def cmd_watch(args) -> int:
     while not _watch_run(args, None):
         time.sleep(watch_module.RETRY_S)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
-    watch(args.input, regenerate, log=lambda s: print(s, flush=True))
+    forms = args.forms or args.input / "様式"
+    watch(args.input, regenerate, log=lambda s: print(s, flush=True), forms=forms.resolve() if forms.is_dir() else None)
     return EXIT_OK

@@ -17,7 +17,7 @@ FIELDS: dict[str, set[str]] = {
         "manager_title", "manager_rank", "manager_name",
     },
     "開催結果報告書": {
-        "addressee", "report_date", "reporter_post", "reporter_rank", "reporter_name", "district",
+        "addressee", "station", "report_date", "reporter_post", "reporter_rank", "reporter_name", "district",
         "council_name", "when", "place", "members_n", "officers_n", "local_n", "other_n",
         "regular_mark", "round", "extra_mark", "opinions", "annex", "held", "note",
     },
@@ -156,6 +156,7 @@ def meeting(station: Station, council: Council, mt: Meeting) -> dict:
     annex = not opinions_fit(opinions, upper, "\n".join(note))
     return {
         "addressee": f"{station.name}{to}",
+        "station": station.name,  # not printed by the shipped template: for an office's own (header, title)
         "report_date": fmt.wareki(mt.report_date, fmt.BLANK_DATE),
         "reporter_post": mt.reporter_post,
         "reporter_rank": mt.reporter_rank,

@@ -1,4 +1,8 @@
-"""Overview pages: 概要.html per station and index.html across stations, self-contained HTML with inline SVG."""
+"""Overview pages: 概要.html per station and index.html across stations, self-contained HTML with inline SVG.
+
+This module computes what the pages show (views of plain strings, numbers and chart coordinates); the markup
+is in the Jinja2 templates of pipeline/page_templates (autoescape on, style.css inlined), which a designer
+edits without reading Python."""
 
 from __future__ import annotations
 
@@ -7,19 +11,23 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+from jinja2 import PackageLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from . import clock, svg
 from .checks import LEADER_SHARE, MEMBER_COUNT, Ctx, missing_regular_years
 from .contract import CATEGORIES, ELECTION_BOOK, LEADER_CATEGORIES
 from .findings import RULES, Finding
+from .fmt import text as plain
 from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
-from .plan import STATUS_LABEL
+from .plan import STATUS_LABEL, Document
 from .result import StationSummary
-from .svg import esc
 from .write import ANNOTATED, INDEX, OVERVIEW, atomic_write
 
 if TYPE_CHECKING:
@@ -232,7 +240,7 @@ def _fy_label(fy: int, width: float) -> str:
     return f"{ERA_SHORT[era]}{1 if year == '元' else year}"
 
 
-def _axis_layer(axis: svg.DateScale, height: float, as_of: dt.date) -> list[str]:
+def _axis_layer(axis: svg.DateScale, height: float, as_of: dt.date) -> list[svg.Shape]:
     """年度 columns with labels, the next 60 days shaded and the as-of line, over the whole chart height."""
     out = []
     fy, last = fiscal_year(axis.start), fiscal_year(axis.end - dt.timedelta(days=1))
@@ -253,7 +261,7 @@ def _axis_layer(axis: svg.DateScale, height: float, as_of: dt.date) -> list[str]
     return out
 
 
-def _asof_label(axis: svg.DateScale, as_of: dt.date) -> str:
+def _asof_label(axis: svg.DateScale, as_of: dt.date) -> svg.Shape:
     x = axis.x(as_of)
     anchor = "end" if x > WIDTH - 290 else "start"
     dx = -4 if anchor == "end" else 4
@@ -299,7 +307,7 @@ def _people(members: list[Member]) -> list[tuple[str, list[Member]]]:
     return out
 
 
-def timeline_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
+def timeline_chart(view: CouncilView, sv: StationView, as_of: dt.date) -> svg.Chart:
     """Every member's terms on the station's time axis, one row per person."""
     axis = sv.axis
     people = _people(view.members)
@@ -337,10 +345,10 @@ def timeline_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
             body.append(svg.rect(x0 + 0.5, y + (ROW_H - h) / 2, max(x1 - x0 - 1, 1.5), h, cls, tip))
         if undated:
             body.append(svg.text(PLOT_X0 + 4, y + 12, "任期の日付が読めない行があります", "note"))
-    return svg.svg(WIDTH, height, body, f"{view.council.name or '協議会'}の委員の任期")
+    return svg.Chart(WIDTH, height, f"{view.council.name or '協議会'}の委員の任期", body)
 
 
-def meetings_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
+def meetings_chart(view: CouncilView, sv: StationView, as_of: dt.date) -> svg.Chart:
     """Meetings per 年度 (定例 ● and 臨時 ◆), 年度 without a 定例 shaded, election periods below."""
     axis = sv.axis
     elections = [
@@ -388,7 +396,7 @@ def meetings_svg(view: CouncilView, sv: StationView, as_of: dt.date) -> str:
             tip = f"{e.name or '選挙'}　{_date(e.notice)}～{_date(last)}"
             body.append(svg.rect(x0, y + 3, max(x1 - x0, 2.5), 12, "election", tip))
             body.append(svg.text(x1 + 3, y + 13, svg.clip(e.name or "選挙", 12), "election-label"))
-    return svg.svg(WIDTH, height, body, f"{view.council.name or '協議会'}の会議と選挙運動期間")
+    return svg.Chart(WIDTH, height, f"{view.council.name or '協議会'}の会議と選挙運動期間", body)
 
 
 def _election_lanes(elections: list[Election], axis: svg.DateScale) -> list[list[Election]]:
@@ -409,7 +417,7 @@ def _election_lanes(elections: list[Election], axis: svg.DateScale) -> list[list
     return lanes
 
 
-def gauge_members(n: int) -> str:
+def gauge_members(n: int) -> svg.Chart:
     top = max(20, n)
     x0, x1, y = 6, 254, 14
 
@@ -425,10 +433,10 @@ def gauge_members(n: int) -> str:
         svg.text(x(MEMBER_RANGE[0]), y + 20, str(MEMBER_RANGE[0]), "axis", "middle"),
         svg.text(x(MEMBER_RANGE[1]), y + 20, str(MEMBER_RANGE[1]), "axis", "middle"),
     ]
-    return svg.svg(260, 38, body, f"在任委員{n}人（おおむね10人程度）", "gauge")
+    return svg.Chart(260, 38, f"在任委員{n}人（おおむね10人程度）", body, "gauge")
 
 
-def gauge_share(leaders: int, n: int) -> str:
+def gauge_share(leaders: int, n: int) -> svg.Chart:
     x0, x1, y = 6, 254, 14
     share = leaders / n if n else 0.0
 
@@ -444,116 +452,14 @@ def gauge_share(leaders: int, n: int) -> str:
         svg.text(x(0), y + 20, "0%", "axis", "start"),
         svg.text(x(1), y + 20, "100%", "axis", "end"),
     ]
-    return svg.svg(260, 38, body, f"(ア)～(エ)の委員の割合 {leaders}人／{n}人", "gauge")
+    return svg.Chart(260, 38, f"(ア)～(エ)の委員の割合 {leaders}人／{n}人", body, "gauge")
 
 
-# --- HTML ---------------------------------------------------------------------------
-
-CSS = """
-:root{--ink:#1d2733;--muted:#5b6673;--line:#c9d1da;--err:#b3261e;--warn:#9a6200;--info:#2f5f8f;--ok:#2e7d32}
-*{box-sizing:border-box}
-html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-body{margin:0 auto;max-width:1000px;padding:16px 20px 40px;color:var(--ink);background:#fff;line-height:1.55;
-font-family:"Hiragino Kaku Gothic ProN","Hiragino Sans","Yu Gothic UI","Yu Gothic","Meiryo","Noto Sans CJK JP",
-"Noto Sans JP","IPAexGothic","IPAGothic","IPAexMincho","IPAMincho",sans-serif;font-size:14px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:2px solid var(--ink);padding-bottom:2px}
-h3{font-size:16px;margin:18px 0 6px}
-.sub{color:var(--muted);margin:0 0 12px}
-nav a{margin-right:14px}
-a{color:#174ea6}
-table{border-collapse:collapse;width:100%;margin:6px 0 10px}
-th,td{border:1px solid var(--line);padding:3px 6px;vertical-align:top;text-align:left}
-th{background:#eef2f6;font-weight:bold}
-td.n,th.n{text-align:right;white-space:nowrap}
-td.nowrap{white-space:nowrap}
-td a{overflow-wrap:anywhere}
-tr.total td{font-weight:bold;background:#f6f8fa}
-.cards{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
-.card{border:1px solid var(--line);border-radius:6px;padding:6px 12px;min-width:110px}
-.card b{display:block;font-size:22px}
-.card .label{color:var(--muted);font-size:12px}
-.council{border:1px solid var(--line);border-radius:8px;padding:10px 14px;margin:14px 0;break-inside:auto}
-.council.closed{background:#f6f6f6;border-style:dashed}
-.council h3{margin-top:0}
-.facts{display:flex;flex-wrap:wrap;gap:6px 28px;margin:4px 0 8px}
-.fact{min-width:260px}
-.fact .v{font-size:15px}
-.badge{display:inline-block;border-radius:3px;padding:0 6px;font-size:12px;color:#fff;white-space:nowrap}
-.b-error{background:var(--err)}.b-warning{background:var(--warn)}.b-info{background:var(--info)}.b-ok{background:var(--ok)}
-.b-unreadable{background:#444}
-.muted{color:var(--muted)}
-th.fy-missing,td.fy-missing{background:#f6c9c6;color:#7a1510}
-th.fy-pending,td.fy-pending{background:#ffe8b3}
-table.years th,table.years td{padding:2px 4px}
-.pre{white-space:pre-wrap}
-figure{margin:6px 0 10px;break-inside:avoid}
-figcaption{font-size:12px;color:var(--muted)}
-svg.chart{max-width:100%;height:auto;display:block}
-svg.gauge{width:260px;max-width:100%;height:auto;display:block}
-svg text{font-size:12px;fill:var(--ink)}
-svg .axis{font-size:11px;fill:var(--muted)}
-svg .name{font-size:12px}
-svg .name.serving{font-weight:bold}
-svg .role{font-size:11px;fill:var(--muted)}
-svg .cat{font-size:11px;fill:#2e7d32}
-svg .long{font-size:11px;fill:var(--err);font-weight:bold}
-svg .note{font-size:11px;fill:var(--muted)}
-svg .count{font-size:11px;fill:var(--ink)}
-svg .fy-band{fill:#f3f5f8}
-svg .tick{stroke:#d5dbe2;stroke-width:1}
-svg .soon{fill:#ffb74d;fill-opacity:.28}
-svg .asof{stroke:#c62828;stroke-width:2}
-svg .asof-label{font-size:11px;fill:#c62828;font-weight:bold}
-svg .term-past{fill:#a9b2bd}
-svg .term-now{fill:#2f6fb3}
-svg .term-ending{fill:#e07b00}
-svg .term-future{fill:#dbe9f7;stroke:#2f6fb3;stroke-width:1;stroke-dasharray:3 2}
-svg .fy-missing{fill:#f6c9c6}
-svg .fy-pending{fill:#ffe8b3}
-svg .fy-missing-label{font-size:11px;fill:var(--err);font-weight:bold}
-svg .fy-pending-label{font-size:11px;fill:var(--warn);font-weight:bold}
-svg .mt-regular{fill:#2f6fb3}
-svg .mt-extra{fill:#7b3fa0}
-svg .mt-election{stroke:#c62828;stroke-width:2.5}
-svg .election{fill:#6d7681;fill-opacity:.55}
-svg .election-label{font-size:11px;fill:#3d4650}
-svg .gauge-bg{fill:#eceff3}
-svg .gauge-ok{fill:#cfe8d0}
-svg .gauge-target{stroke:#1d2733;stroke-width:1.5}
-svg .gauge-bar{fill:#2f6fb3}
-.legend svg{vertical-align:middle}
-.legend{font-size:12px;color:var(--muted);margin:2px 0 4px}
-.legend span{margin-right:14px;white-space:nowrap}
-details summary{cursor:pointer}
-@page{size:A4 portrait;margin:12mm}
-@media print{
-body{max-width:none;padding:0;font-size:10.5pt}
-nav,.noprint{display:none}
-h2{break-after:avoid}
-a{color:inherit;text-decoration:none}
-.council{border-color:#999}
-details{display:block}
-}
-"""
-
-
-def _page(title: str, body: list[str]) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="ja">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+# --- the pages' views (plain strings and numbers; the markup is in page_templates/) --------------
 
 
 def _href(path: str) -> str:
     return quote(path, safe="/")
-
-
-def _badge(severity: str, label: str | None = None) -> str:
-    words = {"error": "エラー", "warning": "警告", "info": "情報"}
-    return f'<span class="badge b-{esc(severity)}">{esc(label or words.get(severity, severity))}</span>'
 
 
 def _meeting_kind(mt: Meeting) -> str:
@@ -562,197 +468,154 @@ def _meeting_kind(mt: Meeting) -> str:
     return mt.kind or "種別不明"
 
 
-def _legend_swatch(cls: str, shape: str = "rect") -> str:
-    if shape == "circle":
-        inner = svg.circle(7, 7, 4.5, cls)
-    elif shape == "diamond":
-        inner = svg.diamond(7, 7, 5.5, cls)
-    else:
-        inner = svg.rect(1, 3, 12, 8, cls)
-    return f'<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">{inner}</svg>'
+def _status_class(status: str) -> str:
+    return {"ok": "ok", "warnings": "warning", "errors": "error", "unreadable": "unreadable"}.get(status, "info")
 
 
-TIMELINE_LEGEND = (
-    '<p class="legend">'
-    f"<span>{_legend_swatch('term-now')} 在任中</span>"
-    f"<span>{_legend_swatch('term-ending')} {EXPIRY_DAYS}日以内に任期満了</span>"
-    f"<span>{_legend_swatch('term-future')} これからの任期</span>"
-    f"<span>{_legend_swatch('term-past')} 終わった任期</span>"
-    f"<span>{_legend_swatch('soon')} 基準日から{EXPIRY_DAYS}日</span>"
-    "<span>(ア)～(エ) 第3-2(2)イの区分</span><span>長期 第6-4(2)の長期在任</span></p>"
-)
-MEETING_LEGEND = (
-    '<p class="legend">'
-    f"<span>{_legend_swatch('mt-regular', 'circle')} 定例会議</span>"
-    f"<span>{_legend_swatch('mt-extra', 'diamond')} 臨時会議</span>"
-    f"<span>{_legend_swatch('mt-regular mt-election', 'circle')} 選挙運動期間中の開催（第10-3）</span>"
-    f"<span>{_legend_swatch('fy-missing')} 定例会議のない年度（第7-2(1)）</span>"
-    f"<span>{_legend_swatch('fy-pending')} 今年度まだ定例会議なし</span>"
-    f"<span>{_legend_swatch('election')} 選挙運動期間（告示日～投票日の前日）</span></p>"
-)
+@dataclass(frozen=True)
+class Card:
+    label: str
+    value: int
+    key: str  # data-key, what the tests and scripts read
+    unit: str = "件"
 
 
-def _council_section(view: CouncilView, sv: StationView, as_of: dt.date, cid: str) -> list[str]:
-    c = view.council
-    n, leaders = len(view.serving), view.leaders
-    share = f"{round(100 * leaders / n)}%" if n else "—"
-    kind = {"所管区": "所管区ごとの連絡協議会", "単位": "単位連絡協議会", "職種等": "職種等連絡協議会"}.get(
-        c.kind or "", c.kind or "種別不明"
-    )
-    warn_n = _badge("warning", "第6-1 人数") if "member-count" in view.rules else ""
-    warn_share = _badge("warning", "第3-2(2)イ") if "community-leaders" in view.rules else ""
-    if len(view.chairs) == 1:
-        chair = esc(view.chairs[0].name)
-    elif view.chairs:
-        chair = "、".join(esc(m.name) for m in view.chairs) + " " + _badge("error", "会長が複数")
-    else:
-        chair = '<span class="muted">なし</span>' + (" " + _badge("warning", "第3-2(1)") if n else "")
-    regular, extra = _this_fy_meetings(view.meetings, as_of)
-    missing = [_fy(r.fy) for r in view.years if r.state == "missing"]
-    attrs = f'data-council="{esc(c.name)}" data-council-id="{esc(c.id)}"'
-    if not view.exists:
-        attrs += f' data-closed="{esc(c.closed.isoformat() if c.closed else "")}"'
-    history = ""
-    if c.received:
-        history += f"　移管：{esc(_date(c.received))}（移管元：{esc(c.received_from or '記載なし')}）"
-    if c.closed:
-        reason = f"・{c.close_reason}" if c.close_reason else ""
-        history += f"　{_badge('info', '廃止')} {esc(_date(c.closed))}{esc(reason)}"
-    out = [
-        f'<section class="council{"" if view.exists else " closed"}" id="{cid}" {attrs}>',
-        f"<h3>{esc(c.name or '（名称なし）')}{'（廃止）' if not view.exists else ''}</h3>",
-        f'<p class="sub">{esc(kind)}　交番等：{esc(c.posts or "—")}　設置日：{esc(_date(c.established, "—"))}'
-        f"{history}"
-        f"　運営責任者：{esc(c.manager_title or '')} {esc(c.manager_rank or '')} {esc(c.manager_name or '')}</p>",
-        '<div class="facts">',
-        f'<div class="fact"><div class="v">在任委員 <b data-key="serving">{n}</b>人'
-        f"（おおむね10人程度） {warn_n}</div>{gauge_members(n)}</div>",
-        f'<div class="fact"><div class="v">(ア)～(エ)の委員 <b data-key="leaders">{leaders}</b>人／{n}人'
-        f' = <b data-key="leader-share">{share}</b>（おおむね半数程度） {warn_share}</div>{gauge_share(leaders, n)}</div>',
-        f'<div class="fact"><div class="v">会長：{chair}</div>'
-        f'<div class="v">今年度（{esc(_fy(fiscal_year(as_of)))}）の会議：'
-        f'定例 <b data-key="regular-this-fy">{regular}</b>回・臨時 <b data-key="extra-this-fy">{extra}</b>回</div>',
-    ]
-    if missing:
-        out.append(f'<div class="v">定例会議のない年度：<b class="warn-text">{esc("、".join(missing))}</b></div>')
-    out += ["</div>", "</div>"]
-    out += [
-        "<figure>",
-        timeline_svg(view, sv, as_of),
-        f"<figcaption>委員の任期（{len({m.person for m in view.members})}人・{len(view.members)}期）。"
-        f"赤線が基準日、網掛けがその後{EXPIRY_DAYS}日。</figcaption>",
-        TIMELINE_LEGEND,
-        "</figure>",
-        "<figure>",
-        meetings_svg(view, sv, as_of),
-        "<figcaption>年度ごとの会議（数字は 定例・臨時 の回数）と選挙運動期間。</figcaption>",
-        MEETING_LEGEND,
-        "</figure>",
-        _years_table(view),
-        "</section>",
-    ]
-    return out
+@dataclass(frozen=True)
+class DocLink:
+    """A document as seen from the station folder: href None when it was not made (blocked)."""
+
+    name: str
+    href: str | None
+    new_name: str | None = None
+    new_href: str | None = None
 
 
-def _years_table(view: CouncilView) -> str:
-    """Meetings per 年度 as numbers, one column per 年度 (the chart above, for reading off and printing)."""
-    if not view.years:
-        return '<p class="muted">会議の記録がありません。</p>'
-    short = len(view.years) > 9
-    notes = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "closed": "廃止", "future": ""}
-    head, regular, extra = ["<th>年度</th>"], ["<th>定例</th>"], ["<th>臨時</th>"]
-    for r in view.years:
-        label = _fy_label(r.fy, 0) if short else _fy(r.fy)
-        note = notes.get(r.state, "")
-        head.append(
-            f'<th class="n fy-{r.state}" data-fy="{r.fy}" data-fy-state="{r.state}" title="{esc(_fy(r.fy))}">'
-            f"{esc(label)}{f'<br><small>{note}</small>' if note else ''}</th>"
-        )
-        regular.append(f'<td class="n fy-{r.state}">{r.regular}</td>')
-        extra.append(f'<td class="n">{r.extra}</td>')
-    rows = "".join(f"<tr>{''.join(cells)}</tr>" for cells in (head, regular, extra))
-    return f'<table class="years">{rows}</table>'
-
-
-def _doc_link(d, folder: str) -> str:
+def _doc_link(d: Document, folder: str) -> DocLink:
     """A document as a link from the station folder (blocked and orphaned ones are not on disk as named)."""
     path = d.path
     rel = path[len(folder) + 1 :] if path.startswith(folder + "/") else "../" + path
     name = path.rsplit("/", 1)[-1]
     if d.status == "blocked":
-        return f'<span class="muted">{esc(name)}（作成停止）</span>'
-    link = f'<a href="{_href(rel)}">{esc(name)}</a>'
-    if d.new_path:
-        new = d.new_path[len(folder) + 1 :] if d.new_path.startswith(folder + "/") else "../" + d.new_path
-        link += f'（新版：<a href="{_href(new)}">{esc(d.new_path.rsplit("/", 1)[-1])}</a>）'
-    return link
+        return DocLink(name, None)
+    if not d.new_path:
+        return DocLink(name, _href(rel))
+    new = d.new_path[len(folder) + 1 :] if d.new_path.startswith(folder + "/") else "../" + d.new_path
+    return DocLink(name, _href(rel), d.new_path.rsplit("/", 1)[-1], _href(new))
 
 
-def _article_key(article: str) -> tuple:
-    group = 0 if article.startswith("第") else (1 if article.startswith("様式") else 2)
-    return (group, tuple(int(n) for n in re.findall(r"\d+", article)), article)
+@dataclass(frozen=True)
+class YearCell:
+    fy: int
+    state: str
+    title: str  # the 年度 in full
+    label: str  # in full, or short when the table has many columns
+    note: str
+    regular: int
+    extra: int
 
 
-def _findings_section(sv: StationView) -> list[str]:
-    wr, folder = sv.wr, sv.wr.folder or ""
-    by_source: dict[tuple[str, int], list] = defaultdict(list)
-    by_cell: dict[str, list] = defaultdict(list)
-    for d in wr.documents:
-        src = d.source
-        if src:
-            by_source[(src[0], src[1])].append(d)
-        for cell in d.blocked_at or ():
-            by_cell[cell].append(d)
-    groups: dict[str, list[Finding]] = defaultdict(list)
-    for f in sv.findings:
-        groups[f.article or "—"].append(f)
-    out = ['<h2 id="findings">指摘（要綱の条項ごと）</h2>']
-    if not groups:
-        return [*out, '<p data-key="no-findings">指摘はありません。</p>']
-    xlsx = f'<a href="{_href(ANNOTATED)}">{ANNOTATED}</a>'
-    out.append(f'<p class="sub">セルの位置は {xlsx}（入力の写しに色と注釈を付けたもの）で確かめられます。</p>')
-    for article in sorted(groups, key=_article_key):
-        items = groups[article]
-        titles = sorted({RULES[f.rule].title for f in items if f.rule in RULES})
-        out.append(f'<h3 data-article="{esc(article)}">{esc(article)}　{esc("・".join(titles))}（{len(items)}件）</h3>')
-        out.append(
-            '<table class="findings"><colgroup><col style="width:8%"><col style="width:18%"><col style="width:46%">'
-            '<col style="width:28%"></colgroup><tr><th>区分</th><th>場所</th><th>内容</th><th>関係する文書</th></tr>'
-        )
-        for f in items[:MAX_FINDING_ROWS]:
-            sev = f.severity.value
-            where = f"シート「{f.sheet}」" if f.sheet else "ブック全体"
-            if f.cell:
-                where += f" {f.cell}"
-            if f.column:
-                where += f"（{f.column}）"
-            docs = []
-            seen: set[str] = set()
-            related = by_cell.get(f"{f.sheet}!{f.cell}", []) if f.cell else []
-            if f.row is not None:
-                related = related + by_source.get((_canon(wr, f.sheet), f.row), [])
-            for d in related:
-                if d.path not in seen:
-                    seen.add(d.path)
-                    docs.append(d)
-            if f.row is None or _canon(wr, f.sheet) == "署":
-                stopped = sum(1 for d in wr.documents if d.status == "blocked")
-                cell = f"このブックの文書（作成停止 {stopped}件）" if sev == "error" else ""
-            else:
-                shown = [_doc_link(d, folder) for d in docs[:5]]
-                if len(docs) > 5:
-                    shown.append(f"ほか{len(docs) - 5}件")
-                cell = "<br>".join(shown)
-            out.append(
-                f'<tr data-rule="{esc(f.rule)}" data-severity="{esc(sev)}"><td>{_badge(sev)}</td>'
-                f'<td>{esc(where)}</td><td class="pre">{esc(f.message)}</td><td>{cell}</td></tr>'
-            )
-        if len(items) > MAX_FINDING_ROWS:
-            out.append(
-                f'<tr><td colspan="4" class="muted">ほか{len(items) - MAX_FINDING_ROWS}件：すべての指摘は {xlsx} の'
-                "「指摘一覧」にあります。</td></tr>"
-            )
-        out.append("</table>")
+@dataclass(frozen=True)
+class CouncilSection:
+    """One council's section of the station page (_council.html)."""
+
+    anchor: str
+    exists: bool
+    name: str | None
+    id: str | None
+    closed_iso: str
+    kind: str
+    posts: str
+    established: str
+    received: str  # 移管日, "" when none
+    received_from: str
+    closed: str  # 廃止日, "" when none
+    close_reason: str  # "・理由" or ""
+    manager: str
+    serving: int
+    leaders: int
+    share: str
+    warn_count: bool
+    warn_share: bool
+    chairs: str
+    chair_count: int
+    fy: str
+    regular: int
+    extra: int
+    missing: str
+    persons: int
+    terms: int
+    gauge_members: svg.Chart
+    gauge_share: svg.Chart
+    timeline: svg.Chart
+    meetings: svg.Chart
+    years: list[YearCell]
+
+
+COUNCIL_KINDS = {"所管区": "所管区ごとの連絡協議会", "単位": "単位連絡協議会", "職種等": "職種等連絡協議会"}
+YEAR_NOTES = {"missing": "定例なし", "pending": "未開催", "partial": "設置年度", "closed": "廃止", "future": ""}
+
+
+def _council_section(view: CouncilView, sv: StationView, as_of: dt.date, cid: str) -> CouncilSection:
+    c = view.council
+    n, leaders = len(view.serving), view.leaders
+    regular, extra = _this_fy_meetings(view.meetings, as_of)
+    short = len(view.years) > 9
+    years = [
+        YearCell(r.fy, r.state, _fy(r.fy), _fy_label(r.fy, 0) if short else _fy(r.fy), YEAR_NOTES.get(r.state, ""),
+                 r.regular, r.extra)
+        for r in view.years
+    ]  # fmt: skip
+    return CouncilSection(
+        anchor=cid,
+        exists=view.exists,
+        name=c.name,
+        id=c.id,
+        closed_iso=c.closed.isoformat() if c.closed else "",
+        kind=COUNCIL_KINDS.get(c.kind or "", c.kind or "種別不明"),
+        posts=c.posts or "—",
+        established=_date(c.established, "—"),
+        received=_date(c.received) if c.received else "",
+        received_from=c.received_from or "記載なし",
+        closed=_date(c.closed) if c.closed else "",
+        close_reason=f"・{c.close_reason}" if c.close_reason else "",
+        manager=f"{plain(c.manager_title)} {plain(c.manager_rank)} {plain(c.manager_name)}",
+        serving=n,
+        leaders=leaders,
+        share=f"{round(100 * leaders / n)}%" if n else "—",
+        warn_count="member-count" in view.rules,
+        warn_share="community-leaders" in view.rules,
+        chairs="、".join(plain(m.name) for m in view.chairs),
+        chair_count=len(view.chairs),
+        fy=_fy(fiscal_year(as_of)),
+        regular=regular,
+        extra=extra,
+        missing="、".join(_fy(r.fy) for r in view.years if r.state == "missing"),
+        persons=len({m.person for m in view.members}),
+        terms=len(view.members),
+        gauge_members=gauge_members(n),
+        gauge_share=gauge_share(leaders, n),
+        timeline=timeline_chart(view, sv, as_of),
+        meetings=meetings_chart(view, sv, as_of),
+        years=years,
+    )
+
+
+@dataclass(frozen=True)
+class OtherCouncil:
+    name: str
+    serving: int
+    held: str
+
+
+def _other_councils(views: list[CouncilView], as_of: dt.date) -> list[OtherCouncil]:
+    """Past MAX_COUNCIL_SECTIONS councils a page of charts is no longer an overview (nor loads in a browser):
+    one line each."""
+    fy = fiscal_year(as_of)
+    out = []
+    for v in views:
+        this = next((y for y in v.years if y.fy == fy), None)
+        held = "あり" if this is not None and this.regular else "まだなし"
+        out.append(OtherCouncil(plain(v.council.name or v.council.id or "協議会"), len(v.serving), held))
     return out
 
 
@@ -767,87 +630,200 @@ def _open_opinions(book: Book) -> list[tuple[Opinion, Meeting | None]]:
     return open_
 
 
-def _opinions_section(sv: StationView, as_of: dt.date) -> list[str]:
-    out = ['<h2 id="opinions">回答のない意見・要望（第8-2）</h2>']
-    items = _open_opinions(sv.book)
-    out.append(f'<p class="sub">回答・措置状況が空欄の意見・要望 <b data-key="open-opinions">{len(items)}</b>件（古い順）。'
-               "措置状況は速やかに会議の出席者へ連絡します。</p>")  # fmt: skip
-    if not items:
-        return out
+@dataclass(frozen=True)
+class OpinionRow:
+    row: int
+    when: str
+    council: str
+    meeting: str
+    doc: DocLink | None
+    text: str
+    days: str
+
+
+def _opinions(sv: StationView, as_of: dt.date) -> list[OpinionRow]:
     councils = sv.book.councils_by_id()
     meeting_docs = {
         d.source[1]: d for d in sv.wr.documents if d.source and d.source[0] == "会議" and d.form == "開催結果報告書"
     }
-    out.append(
-        '<table class="opinions"><tr><th>開催日</th><th>協議会</th><th>会議</th><th>意見・要望</th>'
-        '<th class="n">経過日数</th></tr>'
-    )
-    for o, mt in items:
+    out = []
+    for o, mt in _open_opinions(sv.book):
+        doc = None
         if mt is None:
-            when, council, meeting = "—", "—", f"会議ID「{esc(o.meeting_id)}」（会議シートにありません）"
+            when, council, meeting = "—", "—", f"会議ID「{plain(o.meeting_id)}」（会議シートにありません）"
             days = "—"
         else:
-            when = esc(_date(mt.date, "—"))
+            when = _date(mt.date, "—")
             c = councils.get(mt.council_id or "")
-            council = esc(c.name if c else mt.council_id)
-            meeting = f"{esc(_meeting_kind(mt))}　会議ID {esc(mt.id)}"
-            doc = meeting_docs.get(mt.row)
-            if doc is not None and doc.status != "blocked":
-                meeting += "<br>" + _doc_link(doc, sv.wr.folder or "")
+            council = plain(c.name if c else mt.council_id)
+            meeting = f"{_meeting_kind(mt)}　会議ID {plain(mt.id)}"
+            d = meeting_docs.get(mt.row)
+            if d is not None and d.status != "blocked":
+                doc = _doc_link(d, sv.wr.folder or "")
             days = str((as_of - mt.date).days) + "日" if mt.date and mt.date <= as_of else "—"
-        out.append(
-            f'<tr data-opinion-row="{o.row}"><td>{when}</td><td>{council}</td><td>{meeting}</td>'
-            f'<td class="pre">{esc(o.text)}</td><td class="n">{days}</td></tr>'
-        )
-    out.append("</table>")
+        out.append(OpinionRow(o.row, when, council, meeting, doc, plain(o.text), days))
     return out
 
 
-def _documents_section(sv: StationView) -> list[str]:
+def _article_key(article: str) -> tuple:
+    group = 0 if article.startswith("第") else (1 if article.startswith("様式") else 2)
+    return (group, tuple(int(n) for n in re.findall(r"\d+", article)), article)
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    rule: str
+    severity: str
+    where: str
+    message: str
+    note: str  # instead of documents: the whole workbook's stopped documents
+    docs: list[DocLink]
+    more_docs: int
+
+
+@dataclass(frozen=True)
+class ArticleGroup:
+    article: str
+    titles: str
+    count: int
+    rows: list[FindingRow]
+    more: int
+
+
+def _findings(sv: StationView) -> list[ArticleGroup]:
+    wr, folder = sv.wr, sv.wr.folder or ""
+    by_source: dict[tuple[str, int], list] = defaultdict(list)
+    by_cell: dict[str, list] = defaultdict(list)
+    for d in wr.documents:
+        src = d.source
+        if src:
+            by_source[(src[0], src[1])].append(d)
+        for cell in d.blocked_at or ():
+            by_cell[cell].append(d)
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for f in sv.findings:
+        groups[f.article or "—"].append(f)
+    out = []
+    for article in sorted(groups, key=_article_key):
+        items = groups[article]
+        rows = []
+        for f in items[:MAX_FINDING_ROWS]:
+            sev = f.severity.value
+            where = f"シート「{f.sheet}」" if f.sheet else "ブック全体"
+            if f.cell:
+                where += f" {f.cell}"
+            if f.column:
+                where += f"（{f.column}）"
+            docs: list[Document] = []
+            seen: set[str] = set()
+            related = by_cell.get(f"{f.sheet}!{f.cell}", []) if f.cell else []
+            if f.row is not None:
+                related = related + by_source.get((_canon(wr, f.sheet), f.row), [])
+            for d in related:
+                if d.path not in seen:
+                    seen.add(d.path)
+                    docs.append(d)
+            note, links, more = "", [], 0
+            if f.row is None or _canon(wr, f.sheet) == "署":
+                stopped = sum(1 for d in wr.documents if d.status == "blocked")
+                note = f"このブックの文書（作成停止 {stopped}件）" if sev == "error" else ""
+            else:
+                links = [_doc_link(d, folder) for d in docs[:5]]
+                more = max(len(docs) - 5, 0)
+            rows.append(FindingRow(plain(f.rule), sev, plain(where), plain(f.message), note, links, more))
+        titles = "・".join(sorted({RULES[f.rule].title for f in items if f.rule in RULES}))
+        out.append(ArticleGroup(plain(article), titles, len(items), rows, max(len(items) - MAX_FINDING_ROWS, 0)))
+    return out
+
+
+@dataclass(frozen=True)
+class FormCounts:
+    name: str
+    counts: list[int]  # per shown status
+    total: int
+
+
+@dataclass(frozen=True)
+class BlockedDoc:
+    form: str
+    name: str
+    why: str  # the rules that stopped it
+    at: str  # the cells that stopped it
+
+
+@dataclass(frozen=True)
+class ListedDoc:
+    form: str
+    link: DocLink
+
+
+@dataclass(frozen=True)
+class DocumentsView:
+    total: int
+    statuses: list[str] = field(default_factory=list)  # labels of the statuses that occur
+    forms: list[FormCounts] = field(default_factory=list)
+    blocked: list[BlockedDoc] = field(default_factory=list)
+    blocked_count: int = 0
+    blocked_more: int = 0
+    listed: list[ListedDoc] = field(default_factory=list)
+    listed_count: int = 0
+    listed_more: int = 0
+
+
+def _documents(sv: StationView) -> DocumentsView:
     docs = sv.wr.documents
-    out = ['<h2 id="documents">作成した文書</h2>']
     if not docs:
-        return [*out, '<p class="muted">文書はありません（検証のみの実行、または作成できる記録がありません）。</p>']
+        return DocumentsView(0)
     table: dict[str, Counter] = defaultdict(Counter)
     for d in docs:
         table[d.form][d.status] += 1
     statuses = [s for s in DOC_STATUS_LABELS if any(table[f][s] for f in table)]
-    head = "".join(f'<th class="n">{esc(DOC_STATUS_LABELS[s])}</th>' for s in statuses)
-    out.append(f'<table class="docs"><tr><th>様式</th>{head}<th class="n">計</th></tr>')
-    forms = [f for f in FORMS if f in table] + [f for f in table if f not in FORMS]
-    for form in forms:
-        cells = "".join(f'<td class="n">{table[form][s]}</td>' for s in statuses)
-        out.append(f"<tr><td>{esc(form)}</td>{cells}<td class='n'>{sum(table[form].values())}</td></tr>")
-    out.append("</table>")
+    names = [f for f in FORMS if f in table] + [f for f in table if f not in FORMS]
+    forms = [FormCounts(plain(f), [table[f][s] for s in statuses], sum(table[f].values())) for f in names]
     blocked = [d for d in docs if d.status == "blocked"]
-    if blocked:
-        out.append(f"<h3>作成を止めた文書（{len(blocked)}件）</h3><table><tr><th>文書</th><th>止めた指摘</th></tr>")
-        for d in blocked[:MAX_DOCUMENT_ROWS]:
-            why = "、".join(
-                f"{esc(r)}（{esc(RULES[r].title)}）" if r in RULES else esc(r) for r in (d.blocked_by or [])
-            )
-            at = d.blocked_at
-            if at:
-                why += f'<br><span class="muted">{esc("、".join(at))}</span>'
-            out.append(f"<tr><td>{esc(d.form)}：{esc(d.path.rsplit('/', 1)[-1])}</td><td>{why}</td></tr>")
-        if len(blocked) > MAX_DOCUMENT_ROWS:
-            out.append(
-                f'<tr><td colspan="2" class="muted">ほか{len(blocked) - MAX_DOCUMENT_ROWS}件：すべて '
-                f"{esc(ANNOTATED)} の「作成状況」にあります。</td></tr>"
-            )
-        out.append("</table>")
+    stopped = []
+    for d in blocked[:MAX_DOCUMENT_ROWS]:
+        why = "、".join(f"{r}（{RULES[r].title}）" if r in RULES else plain(r) for r in (d.blocked_by or []))
+        stopped.append(BlockedDoc(plain(d.form), plain(d.path.rsplit("/", 1)[-1]), why, "、".join(d.blocked_at or [])))
     folder = sv.wr.folder or ""
     listed = [d for d in docs if d.status != "blocked"]
-    if listed:
-        items = "".join(f"<li>{esc(d.form)}：{_doc_link(d, folder)}</li>" for d in listed[:MAX_DOCUMENT_ROWS])
-        if len(listed) > MAX_DOCUMENT_ROWS:
-            items += f'<li class="muted">ほか{len(listed) - MAX_DOCUMENT_ROWS}件（フォルダと {esc(ANNOTATED)} の「作成状況」にあります）</li>'
-        out.append(f"<details><summary>文書の一覧（{len(listed)}件）</summary><ul>{items}</ul></details>")
-    return out
+    return DocumentsView(
+        total=len(docs),
+        statuses=[DOC_STATUS_LABELS[s] for s in statuses],
+        forms=forms,
+        blocked=stopped,
+        blocked_count=len(blocked),
+        blocked_more=max(len(blocked) - MAX_DOCUMENT_ROWS, 0),
+        listed=[ListedDoc(plain(d.form), _doc_link(d, folder)) for d in listed[:MAX_DOCUMENT_ROWS]],
+        listed_count=len(listed),
+        listed_more=max(len(listed) - MAX_DOCUMENT_ROWS, 0),
+    )
 
 
-def station_page(sv: StationView, as_of: dt.date, made_at: str = "") -> str:
-    """The 概要.html of one station."""
+@dataclass(frozen=True)
+class StationPage:
+    """What station.html shows: every value plain text or a number, escaped by the template."""
+
+    title: str
+    name: str
+    as_of: str
+    fy: str
+    file: str
+    status_class: str
+    status_label: str
+    made_at: str
+    cards: list[Card]
+    councils: int
+    max_sections: int
+    max_findings: int
+    sections: list[CouncilSection]
+    others: list[OtherCouncil]
+    opinions: list[OpinionRow]
+    articles: list[ArticleGroup]
+    documents: DocumentsView
+
+
+def station_page_view(sv: StationView, as_of: dt.date, made_at: str = "") -> StationPage:
     wr = sv.wr
     c = sv.counts
     blocked = sum(1 for d in wr.documents if d.status == "blocked")
@@ -855,76 +831,41 @@ def station_page(sv: StationView, as_of: dt.date, made_at: str = "") -> str:
     regular, extra = _this_fy_meetings(sv.book.meetings, as_of)
     status = wr.status
     closed = sum(1 for v in sv.councils if not v.exists)
-    body = [
-        f'<header data-station="{esc(sv.name)}">',
-        f"<h1>{esc(sv.name)}　連絡協議会の概要</h1>",
-        f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(_fy(fiscal_year(as_of)))}）'
-        f"　入力：{esc(wr.result.file)}　状態：{_badge(_status_class(status), STATUS_LABELS.get(status, status))}"
-        f'　<span data-key="made-at">このページの作成：{esc(made_at)}</span></p>',
-        f'<nav><a href="../{INDEX}">全署の一覧</a><a href="{_href(ANNOTATED)}">検証結果.xlsx</a>'
-        '<a href="#opinions">回答のない意見・要望</a><a href="#findings">指摘</a><a href="#documents">文書</a></nav>',
-        "</header>",
-        '<div class="cards">',
-        _card("協議会" + (f"（ほかに廃止{closed}）" if closed else ""), len(sv.councils) - closed, "councils"),
-        _card("在任委員", serving, "serving", "人"),
-        _card(f"今年度の会議（定例{regular}・臨時{extra}）", regular + extra, "meetings-this-fy", "回"),
-        _card("エラー", c["error"], "errors"),
-        _card("警告", c["warning"], "warnings"),
-        _card("情報", c["info"], "infos"),
-        _card("作成停止の文書", blocked, "blocked"),
-        "</div>",
-        '<h2 id="councils">協議会</h2>',
+    cards = [
+        Card("協議会" + (f"（ほかに廃止{closed}）" if closed else ""), len(sv.councils) - closed, "councils"),
+        Card("在任委員", serving, "serving", "人"),
+        Card(f"今年度の会議（定例{regular}・臨時{extra}）", regular + extra, "meetings-this-fy", "回"),
+        Card("エラー", c["error"], "errors"),
+        Card("警告", c["warning"], "warnings"),
+        Card("情報", c["info"], "infos"),
+        Card("作成停止の文書", blocked, "blocked"),
     ]
-    if len(sv.councils) > MAX_COUNCIL_SECTIONS:
-        body.append(
-            f'<p class="sub" data-key="councils-drawn">協議会が{len(sv.councils)}あるため、図は先頭の'
-            f'{MAX_COUNCIL_SECTIONS}協議会だけに示し、残りは<a href="#other-councils">1協議会1行の表</a>'
-            f"にまとめています。指摘は条項ごとに{MAX_FINDING_ROWS}件まで示します"
-            f"（すべての指摘は {esc(ANNOTATED)} の「指摘一覧」にあります）。</p>"
-        )
-    if not sv.councils:
-        body.append('<p class="muted">協議会の記録がありません。</p>')
-    for i, view in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1):
-        body += _council_section(view, sv, as_of, f"council-{i}")
-    body += _other_councils(sv.councils[MAX_COUNCIL_SECTIONS:], as_of)
-    body += _opinions_section(sv, as_of)
-    body += _findings_section(sv)
-    body += _documents_section(sv)
-    return _page(f"{sv.name} 連絡協議会の概要（{_date(as_of)}現在）", body)
-
-
-def _other_councils(views: list[CouncilView], as_of: dt.date) -> list[str]:
-    """Past MAX_COUNCIL_SECTIONS councils a page of charts is no longer an overview (nor loads in a browser):
-    one line each."""
-    if not views:
-        return []
-    fy = fiscal_year(as_of)
-    out = [
-        f'<h3 id="other-councils" data-key="councils-listed">ほかの協議会（{len(views)}件）</h3>'
-        f'<p class="sub">協議会が{MAX_COUNCIL_SECTIONS}を超えるため、{MAX_COUNCIL_SECTIONS + 1}番目からは図を省き、'
-        "1協議会1行で示します。</p>",
-        '<table class="councils"><tr><th>協議会</th><th class="n">在任委員</th><th>今年度の定例会議</th></tr>',
-    ]
-    for v in views:
-        this = next((y for y in v.years if y.fy == fy), None)
-        held = "あり" if this is not None and this.regular else "まだなし"
-        out.append(
-            f"<tr><td>{esc(v.council.name or v.council.id or '協議会')}</td>"
-            f'<td class="n">{len(v.serving)}</td><td>{held}</td></tr>'
-        )
-    out.append("</table>")
-    return out
-
-
-def _card(label: str, value: int, key: str, unit: str = "件") -> str:
-    return (
-        f'<div class="card"><b><span data-key="{key}">{value}</span>{esc(unit)}</b>'
-        f'<span class="label">{esc(label)}</span></div>'
+    return StationPage(
+        title=f"{sv.name} 連絡協議会の概要（{_date(as_of)}現在）",
+        name=sv.name,
+        as_of=_date(as_of),
+        fy=_fy(fiscal_year(as_of)),
+        file=wr.result.file,
+        status_class=_status_class(status),
+        status_label=STATUS_LABELS.get(status, status),
+        made_at=made_at,
+        cards=cards,
+        councils=len(sv.councils),
+        max_sections=MAX_COUNCIL_SECTIONS,
+        max_findings=MAX_FINDING_ROWS,
+        sections=[
+            _council_section(v, sv, as_of, f"council-{i}") for i, v in enumerate(sv.councils[:MAX_COUNCIL_SECTIONS], 1)
+        ],
+        others=_other_councils(sv.councils[MAX_COUNCIL_SECTIONS:], as_of),
+        opinions=_opinions(sv, as_of),
+        articles=_findings(sv),
+        documents=_documents(sv),
     )
 
 
-def _status_class(status: str) -> str:
-    return {"ok": "ok", "warnings": "warning", "errors": "error", "unreadable": "unreadable"}.get(status, "info")
+def station_page(sv: StationView, as_of: dt.date, made_at: str = "") -> str:
+    """The 概要.html of one station."""
+    return _render("station.html", station_page_view(sv, as_of, made_at))
 
 
 @dataclass
@@ -963,85 +904,102 @@ def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
     )
 
 
-def index_page(report: RunReport, rows: list[IndexRow], made_at: str = "") -> str:
-    """index.html: one row per workbook, the prefecture's totals."""
+@dataclass
+class IndexLine:
+    """One row of the index table: a station (station=True), the shared election list or an unreadable file."""
+
+    station: bool
+    name: str
+    file: str
+    folder: str
+    status: str
+    status_class: str
+    status_label: str
+    errors: int
+    warnings: int
+    blocked: int
+    councils: int = 0
+    serving: int = 0
+    regular: int = 0
+    extra: int = 0
+    pending: int = 0
+    unreadable: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    title: str
+    as_of: str
+    fy: str
+    made_at: str
+    stations: int
+    chart: svg.Chart | None
+    rows: list[IndexLine]
+    total: IndexLine
+
+
+def index_page_view(report: RunReport, rows: list[IndexRow], made_at: str = "") -> IndexPage:
     as_of = report.as_of
-    fy = _fy(fiscal_year(as_of))
-    head = (
-        "<tr><th>警察署</th><th>入力ファイル</th><th>状態</th><th class='n'>協議会</th><th class='n'>在任委員</th>"
-        "<th class='n'>今年度の会議<br>（定例・臨時）</th><th class='n'>定例会議のない<br>協議会（今年度）</th>"
-        "<th class='n'>エラー</th><th class='n'>警告</th><th class='n'>作成停止の文書</th></tr>"
-    )
-    total: Counter = Counter()
     lines = []
+    total = IndexLine(True, "県計", "", "", "", "", "", 0, 0, 0)
     for r in rows:
         wr, v = r.wr, r.view
         status = wr.status
-        badge = _badge(_status_class(status), STATUS_LABELS.get(status, status))
-        errors, warnings = r.counts["error"], r.counts["warning"]
-        total.update(errors=errors, warnings=warnings, blocked=r.blocked)
+        line = IndexLine(
+            station=v is not None,
+            name="",
+            file=wr.result.file,
+            folder=wr.folder or "",
+            status=status,
+            status_class=_status_class(status),
+            status_label=STATUS_LABELS.get(status, status),
+            errors=r.counts["error"],
+            warnings=r.counts["warning"],
+            blocked=r.blocked,
+        )
+        total.errors, total.warnings, total.blocked = (
+            total.errors + line.errors, total.warnings + line.warnings, total.blocked + line.blocked
+        )  # fmt: skip
         if v is not None:
-            regular, extra, serving, pending = v.regular, v.extra, v.serving, v.pending
-            total.update(councils=v.councils, serving=serving, regular=regular, extra=extra, pending=pending)
-            link = f'<a href="{_href(wr.folder or "")}/{_href(OVERVIEW)}">{esc(v.name)}</a>'
-            lines.append(
-                f'<tr data-station="{esc(v.name)}" data-file="{esc(wr.result.file)}"><td class="nowrap">{link}</td>'
-                f"<td>{esc(wr.result.file)}</td><td>{badge}</td>"
-                f'<td class="n" data-key="councils">{v.councils}</td>'
-                f'<td class="n" data-key="serving">{serving}</td>'
-                f'<td class="n"><span data-key="meetings-this-fy">{regular + extra}</span>'
-                f'<span class="muted">（{regular}・{extra}）</span></td>'
-                f'<td class="n" data-key="no-regular-this-fy">{pending}</td>'
-                f'<td class="n" data-key="errors">{errors}</td><td class="n" data-key="warnings">{warnings}</td>'
-                f'<td class="n" data-key="blocked">{r.blocked}</td></tr>'
-            )
-            continue
-        if wr.result.file == ELECTION_BOOK or (wr.result.has_book and not wr.result.unreadable):
+            line.name = v.name
+            line.councils, line.serving, line.regular, line.extra, line.pending = (
+                v.councils, v.serving, v.regular, v.extra, v.pending
+            )  # fmt: skip
+            for k in ("councils", "serving", "regular", "extra", "pending"):
+                setattr(total, k, getattr(total, k) + getattr(line, k))
+        elif wr.result.file == ELECTION_BOOK or (wr.result.has_book and not wr.result.unreadable):
             book = wr.result.book
             n = len(book.elections) if book else 0
-            name = f"選挙期間（全署共通・{n}件）"
+            line.name = f"選挙期間（全署共通・{n}件）"
         else:
-            name = "（読み込めません）"
-        note = ""
-        if wr.result.unreadable:
-            msg = next((f.message for f in wr.findings), "")
-            note = f'<br><span class="muted">{esc(msg)}</span>'
-        lines.append(
-            f'<tr data-file="{esc(wr.result.file)}" data-status="{esc(status)}"><td class="nowrap">{esc(name)}</td>'
-            f"<td>{esc(wr.result.file)}{note}</td><td>{badge}</td>"
-            '<td class="n">—</td><td class="n">—</td><td class="n">—</td><td class="n">—</td>'
-            f'<td class="n" data-key="errors">{errors}</td><td class="n" data-key="warnings">{warnings}</td>'
-            f'<td class="n" data-key="blocked">{r.blocked}</td></tr>'
-        )
-    lines.append(
-        '<tr class="total" data-total="1"><td>県計</td><td></td><td></td>'
-        f'<td class="n" data-key="councils">{total["councils"]}</td><td class="n" data-key="serving">{total["serving"]}</td>'
-        f'<td class="n"><span data-key="meetings-this-fy">{total["regular"] + total["extra"]}</span>'
-        f'<span class="muted">（{total["regular"]}・{total["extra"]}）</span></td>'
-        f'<td class="n" data-key="no-regular-this-fy">{total["pending"]}</td>'
-        f'<td class="n" data-key="errors">{total["errors"]}</td><td class="n" data-key="warnings">{total["warnings"]}</td>'
-        f'<td class="n" data-key="blocked">{total["blocked"]}</td></tr>'
-    )
+            line.name = "（読み込めません）"
+        if v is None and wr.result.unreadable:
+            line.unreadable = True
+            line.message = next((f.message for f in wr.findings), "")
+        lines.append(line)
     stations = [r for r in rows if r.view is not None]
-    body = [
-        "<header>",
-        "<h1>交番・駐在所連絡協議会　全署の概要</h1>",
-        f'<p class="sub">基準日 {esc(_date(as_of))}（{esc(fy)}）　警察署 {len(stations)}署'
-        f'　入力ファイル {len(rows)}件　<span data-key="made-at">作成：{esc(made_at)}</span></p>',
-        "</header>",
-        _index_chart(stations, as_of),
-        '<h2 id="stations">警察署ごとの状況</h2>',
-        f'<table class="stations">{head}{"".join(lines)}</table>',
-        '<p class="sub">在任委員・会議は基準日現在。「定例会議のない協議会（今年度）」は今年度にまだ定例会議の記録が'
-        "ない協議会の数です（第7-2(1)）。エラー・警告の件数は 検証結果.json と同じです。</p>",
-    ]
-    return _page(f"連絡協議会 全署の概要（{_date(as_of)}現在）", body)
+    return IndexPage(
+        title=f"連絡協議会 全署の概要（{_date(as_of)}現在）",
+        as_of=_date(as_of),
+        fy=_fy(fiscal_year(as_of)),
+        made_at=made_at,
+        stations=len(stations),
+        chart=_index_chart(stations, as_of),
+        rows=lines,
+        total=total,
+    )
 
 
-def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
+def index_page(report: RunReport, rows: list[IndexRow], made_at: str = "") -> str:
+    """index.html: one row per workbook, the prefecture's totals."""
+    return _render("index.html", index_page_view(report, rows, made_at))
+
+
+def _index_chart(stations: list[IndexRow], as_of: dt.date) -> svg.Chart | None:
     """Per station, one square per council: 定例 held this 年度, not yet, or a past 年度 without one."""
     if not stations:
-        return '<p class="muted">読み込めた警察署のブックがありません。</p>'
+        return None
     row_h, box = 22, 14
     height = 26 + len(stations) * row_h
     body = [svg.text(4, 14, "協議会ごとの定例会議（今年度）", "name")]
@@ -1061,13 +1019,52 @@ def _index_chart(stations: list[IndexRow], as_of: dt.date) -> str:
                 WIDTH - 8, y + 12, f"エラー{r.counts['error']}　警告{r.counts['warning']}{blocked}", "count", "end"
             )
         )
-    legend = (
-        '<p class="legend">'
-        f"<span>{_legend_swatch('term-now')} 今年度の定例会議あり</span>"
-        f"<span>{_legend_swatch('fy-pending')} 今年度まだなし</span>"
-        f"<span>{_legend_swatch('fy-missing')} 過去に定例会議のない年度あり（第7-2(1)）</span></p>"
+    return svg.Chart(WIDTH, height, "警察署ごとの協議会の定例会議の状況", body)
+
+
+# --- rendering ------------------------------------------------------------------------
+
+BADGE_WORDS = {"error": "エラー", "warning": "警告", "info": "情報"}
+
+
+def _finalize(value: object) -> object:
+    """What `{{ value }}` prints before autoescape: None as nothing, text without XML-illegal characters.
+    Numbers and the output of macros pass unchanged."""
+    if value is None:
+        return ""
+    if type(value) is str:
+        return plain(value)
+    return value
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """The pages' Jinja2 environment: templates from pipeline/page_templates, autoescape on everything,
+    sandboxed, an undefined name an error. trim_blocks/lstrip_blocks: a line holding only a tag writes nothing."""
+    env = SandboxedEnvironment(
+        loader=PackageLoader("pipeline", "page_templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
-    return f"<figure>{svg.svg(WIDTH, height, body, '警察署ごとの協議会の定例会議の状況')}{legend}</figure>"
+    env.filters["num"] = svg.num
+    env.filters["href"] = _href
+    env.globals.update(
+        INDEX=INDEX, OVERVIEW=OVERVIEW, ANNOTATED=ANNOTATED, EXPIRY_DAYS=EXPIRY_DAYS, BADGE_WORDS=BADGE_WORDS
+    )
+    return env
+
+
+def _render(template: str, page: object) -> str:
+    """A page as text. MarkupSafe spells an escaped quote &#34; and an apostrophe &#39;; the pages keep
+    html.escape's &quot; and &#x27; (what they said before the templates), so that a page is byte for byte
+    the same from one version to the next. Both spellings only ever come from escaping: workbook text that
+    holds one is written &amp;#39;, and the templates' own text holds none."""
+    html = environment().get_template(template).render(page=page)
+    return html.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
 
 
 # --- entry point ----------------------------------------------------------------------

@@ -62,6 +62,7 @@ class Document:
     blocked_by: list[str] | None = None
     blocked_at: list[str] | None = None  # the cells that stopped it, as 「シート!A1」
     source: tuple[str, int] | None = None  # (canonical sheet, row) it was made from
+    form_changed: bool = False  # kept-edited: made from another template than the one used now
 
     def to_json(self) -> dict:
         d = {"form": self.form, "path": self.path, "status": self.status}
@@ -70,6 +71,8 @@ class Document:
         if self.blocked_by:
             d["blocked_by"] = self.blocked_by
             d["blocked_at"] = self.blocked_at or []
+        if self.form_changed:
+            d["form_changed"] = True
         return d
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -11,7 +12,7 @@ from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, TemplateError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from . import fmt
+from . import fmt, form_fields
 from .errors import TemplateProblem
 from .zipfix import Frame, Member, read_zip
 
@@ -48,6 +49,17 @@ def has_placeholder(xml: str) -> bool:
     return bool(_TAG.search(_MARKUP.sub("", xml)))
 
 
+# Word writes who saved a template into its properties: no document made from it carries that (SPEC 5: no
+# personal data in the properties). The built-in templates have none of these: their bytes stay as they are.
+_PERSONAL = re.compile(
+    rb"<(?P<p>[A-Za-z][\w.-]*:)?(?P<n>creator|lastModifiedBy|lastPrinted)\b[^>]*?(?:/>|>.*?</(?P=p)?(?P=n)>)", re.S
+)
+
+
+def _scrub(name: str, blob: bytes) -> bytes:
+    return _PERSONAL.sub(b"", blob) if name == "docProps/core.xml" else blob
+
+
 class _Part:
     """One rendered part: the compiled template and the unchanged text around it."""
 
@@ -74,15 +86,16 @@ class FormTemplate:
     part would be printed literally: such a template is refused, naming the part.
     """
 
-    def __init__(self, path: Path, env: SandboxedEnvironment | None = None):
+    def __init__(self, path: Path, env: SandboxedEnvironment | None = None, form: str | None = None):
         self.path = path
+        self.form = form  # a known form: its context gets the Japanese placeholder names (form_fields)
         self.env = env or make_env()
         try:
             data = path.read_bytes()
             tpl = DocxTemplate(path)
             tpl.init_docx()
             body = tpl.patch_xml(tpl.get_xml())
-            members = read_zip(data)
+            members = [(n, _scrub(n, b)) for n, b in read_zip(data)]
         except Exception as e:
             raise TemplateProblem(f"テンプレート「{path.name}」を開けません（{type(e).__name__}: {e}）。") from None
         self.fingerprint = hashlib.sha256(data).hexdigest()
@@ -145,6 +158,8 @@ class FormTemplate:
         return DocxTemplate.resolve_listing(None, xml)  # \n in a value -> <w:br/> (Alt+Enter)
 
     def render(self, context: dict) -> bytes:
+        if self.form is not None:
+            context = form_fields.template_context(self.form, context)
         return self.frame.fill(
             {
                 name: Member.stored(name, (p.prefix + self.render_xml(context, name) + p.suffix).encode("utf-8"))
@@ -153,16 +168,35 @@ class FormTemplate:
         )
 
 
+# The built-in templates before their placeholders were Japanese (SHA-256), and the context keys added since:
+# a manifest key of that version (sha256 of template SHA + values) is recognised, so that an upgrade alone
+# gives a hand-edited document no _新版 (write.py: same_record).
+EARLIER_TEMPLATES = {
+    "委嘱状": "3d4db583a3ef7402b7835c455754d3ec9c72073ff1f1c7e83bad3a66135c51cd",
+    "設置報告書": "77996094f93ecc8282614378017d6e667d7978d40dde3a25ec0dc889c24b119d",
+    "開催結果報告書": "2bb61f37a867fb3cb9bbf2013ccc654f5db4a6307cdfe72998124efd0024362b",
+}
+_ADDED_KEYS = {"開催結果報告書": {"station"}}
+
+
+def earlier_keys(form: str, fingerprint: str, context: dict) -> set[str]:
+    """The manifest keys an earlier version would have recorded for this document with these values."""
+    values = {k: v for k, v in context.items() if k not in _ADDED_KEYS.get(form, set())}
+    blob = json.dumps(values, ensure_ascii=False, sort_keys=True).encode()
+    return {hashlib.sha256(fp.encode() + blob).hexdigest() for fp in (fingerprint, EARLIER_TEMPLATES.get(form, ""))}
+
+
 def load_templates(
-    directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None
+    directory: Path = TEMPLATE_DIR, fields: dict[str, set[str]] | None = None, paths: dict[str, Path] | None = None
 ) -> dict[str, FormTemplate]:
+    """The three forms from directory, or each from paths[form] when given (an office's edited templates)."""
     env = make_env()
     out = {}
     for form, name in FORMS.items():
-        path = directory / name
+        path = paths[form] if paths and form in paths else directory / name
         if not path.exists():
             raise TemplateProblem(f"テンプレート「{path}」がありません。`make templates` で作り直してください。")
-        out[form] = FormTemplate(path, env)
+        out[form] = FormTemplate(path, env, form)
         if fields is not None:
-            out[form].check_fields(fields[form])
+            out[form].check_fields(set(fields[form]) | set(form_fields.known_names(form)))
     return out

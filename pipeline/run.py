@@ -40,6 +40,7 @@ from .write import (
 )
 
 if TYPE_CHECKING:
+    from .form_templates import FormSet
     from .render import FormTemplate
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
@@ -108,6 +109,7 @@ class RunOptions(Options):
     pdf: bool = False
     only: list[Path] | None = None  # watch: just these workbooks; the JSON keeps the others' entries
     lock_wait_s: float = 10.0  # how long a second run on the same output folder waits for the first
+    forms_dir: Path | None = None  # --forms: the office's templates (else 様式 in the input folder)
 
 
 @dataclass
@@ -124,6 +126,7 @@ class RunReport:
     annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
     overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
     pdf_note: str | None = None
+    forms: FormSet | None = None  # the templates this run used (or would use, for check)
     made_at: str | None = None  # when this run made its pages and copies (clock.stamp)
     crash_log: CrashLog | None = None  # where internal errors were logged (its path is None while there were none)
 
@@ -279,6 +282,8 @@ def validate_and_write(
         books = [b for b in books if b.resolve() in wanted]
     report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
     report.crash_log = log = CrashLog(output_dir)
+    report.forms = form_set = _form_set(input_dir, options)  # a broken template stops the run here
+    form_paths = tuple(form_set.paths.items()) if form_set.custom else None
     output_dir.mkdir(parents=True, exist_ok=True)
     cache = RunCache(output_dir)
     if not (output_dir / MANIFEST).exists():
@@ -287,6 +292,8 @@ def validate_and_write(
         cache.entries = {}
     election_sha = file_sha(election_path) if election_path is not None else None
     env = RunCache.environment(options, election_sha)
+    if form_set.custom:  # the office's templates: a change of one is a change of every document's input
+        env = sha256((env + form_set.fingerprint()).encode())
     shas = {p: file_sha(p) for p in books}
     runs: dict[Path, WorkbookRun] = {}
     election: list[Result] = []  # the shared election list's result, once known (a model read only if needed)
@@ -302,7 +309,7 @@ def validate_and_write(
     steps = len(fresh) * (2 if documents else 1)
     if documents and fresh:
         if len(fresh) < PARALLEL_MIN or templates is not None:
-            checked = _load_templates(templates)  # fail fast on a broken template, before any work
+            checked = _load_templates(templates, form_paths)  # fail fast on a broken template, before any work
         else:
             # The workers load and check their own copies; the parent need not hold docxtpl too.
             _templates_present()
@@ -357,11 +364,13 @@ def validate_and_write(
     if not documents and not annotate:
         todo = []
     report.made_at = clock.stamp(clock.now())
-    job = Finish(output_dir, options.strict, documents, annotate, pages, report.made_at)
+    job = Finish(
+        output_dir, options.strict, documents, annotate, pages, report.made_at, form_paths, tuple(form_set.lines())
+    )
     with _pool(len(todo), templates) as pool:
         if pool is None:
             if documents and checked is None and any(not wr.cached for wr in todo):
-                checked = _load_templates(templates)
+                checked = _load_templates(templates, form_paths)
             outcomes = ((*job.run(wr, checked, manifest), None, None) for wr in todo)
         else:
             outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
@@ -400,13 +409,22 @@ def validate_and_write(
     return report
 
 
-def _load_templates(given: dict[str, FormTemplate] | None) -> dict[str, FormTemplate]:
+def _load_templates(given: dict[str, FormTemplate] | None, paths: tuple | None = None) -> dict[str, FormTemplate]:
     """The prepared forms (docxtpl is imported only here, when something is to be rendered)."""
     if given is not None:
         return given
     from .render import load_templates
 
-    return load_templates(fields=forms.FIELDS)
+    return load_templates(fields=forms.FIELDS, paths=dict(paths) if paths else None)
+
+
+def _form_set(input_dir: Path, options: RunOptions) -> FormSet:
+    """The templates of this run: --forms, else 様式 in the input folder, checked before anything is written."""
+    from .form_templates import ensure_sound, resolve
+
+    form_set = resolve(input_dir, options.forms_dir)
+    ensure_sound(form_set)
+    return form_set
 
 
 def _templates_present() -> None:
@@ -578,6 +596,8 @@ class Finish:
     annotate: bool
     pages: dt.date | None = None  # the as-of date of the station pages (概要.html) to write; None: none
     made_at: str = ""  # when this run made its outputs, as the pages and copies say it (clock.stamp)
+    form_paths: tuple | None = None  # ((form, template path), ...) of the office's templates; None: built-in
+    form_lines: tuple[str, ...] = ()  # the templates used, for 作成状況
 
     def run(
         self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
@@ -594,7 +614,7 @@ class Finish:
         copy, problems = None, []
         if self.annotate:
             try:
-                copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents)
+                copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents, self.form_lines)
                 problems += [problem] if problem else []
             except Exception as e:
                 crashes.append(capture("検証結果.xlsx の作成", wr.result.file, e))
@@ -615,13 +635,13 @@ def _finish_job(job: tuple) -> tuple:
     global _WORKER_TEMPLATES
     finish, wr, files, keys = job
     if finish.documents and not wr.cached and _WORKER_TEMPLATES is None:
-        _WORKER_TEMPLATES = _load_templates(None)
+        _WORKER_TEMPLATES = _load_templates(None, finish.form_paths)
     manifest = Manifest.part_of(finish.output_dir, files, keys)
     return (*finish.run(wr, _WORKER_TEMPLATES, manifest), manifest.files, manifest.keys)
 
 
 def annotate_one(
-    wr: WorkbookRun, output_dir: Path, manifest: Manifest, with_documents: bool
+    wr: WorkbookRun, output_dir: Path, manifest: Manifest, with_documents: bool, form_lines: tuple[str, ...] = ()
 ) -> tuple[Path | None, str | None]:
     """The workbook's 検証結果.xlsx, unless the manifest says the one on disk is for the same input and
     findings. Returns the file, or a Japanese reason why it could not be made (the run goes on)."""
@@ -631,7 +651,12 @@ def annotate_one(
     rel = f"{wr.folder}/{ANNOTATED}"
     path = output_dir / rel
     listed = json.dumps(
-        [[f.to_json() for f in wr.findings], [d.to_json() for d in wr.documents]], ensure_ascii=False
+        [
+            [f.to_json() for f in wr.findings],
+            [d.to_json() for d in wr.documents],
+            *([list(form_lines)] if form_lines else []),
+        ],
+        ensure_ascii=False,
     ).encode()
     try:  # what the copy shows, and the program (its output version) that makes it
         key = sha256(r.path.read_bytes() + listed + version.output_version().encode())
@@ -643,7 +668,7 @@ def annotate_one(
     from .xlsx_edit import COPY_INPUT_ERRORS
 
     try:
-        data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None)
+        data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None, form_lines)
     except COPY_INPUT_ERRORS as e:  # an exotic part the copy cannot carry must not stop the run
         return None, (
             f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
@@ -674,14 +699,21 @@ def write_documents(
             context = plan.build()
             template = templates[doc.form]
             values = json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
-            key, form = sha256(values), sha256(template.fingerprint.encode() + version.output_version().encode())
-            legacy = sha256(template.fingerprint.encode() + values)  # what earlier versions kept
+            # "<record>:<template>": a hand-edited file whose template alone changed gets no 新版 (write.py).
+            # The template part carries the program's output version: an upgrade re-renders every document
+            # still ours, and a hand-edited one is kept with form_changed, without a 新版.
+            key = f"{sha256(values)}:{sha256(template.fingerprint.encode() + version.output_version().encode())[:16]}"
+            old = manifest.keys.get(doc.path)
+            if old is not None and ":" not in old:  # written by an earlier version: the same values?
+                from .render import earlier_keys
+
+                if old in earlier_keys(doc.form, template.fingerprint, context):
+                    manifest.keys[doc.path] = old = f"{sha256(values)}:earlier"
             try:
-                doc.status, doc.new_path, form_changed = manifest.write(
-                    doc.path, lambda t=template, c=context: t.render(c), key, form=form, legacy=legacy
+                doc.status, doc.new_path = manifest.write(doc.path, lambda t=template, c=context: t.render(c), key)
+                doc.form_changed = (
+                    doc.status == "kept-edited" and bool(old) and old.split(":")[-1] != key.split(":")[-1]
                 )
-                if form_changed:
-                    doc = version.FormChangedDocument.of(doc)
             except OSError as e:
                 # A file open in Word (Windows locks it), a full disk: say so, keep going.
                 doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]

@@ -1,67 +1,78 @@
-"""Hand-written inline SVG for the overview pages: escaped text, basic shapes and a date scale."""
+"""Chart geometry for the overview pages: shapes as plain coordinates, classes and text, and a date scale.
+
+No markup here: page_templates/_macros.html draws a Chart (the `chart` and `shape` macros), escaping every
+text with the template's autoescape.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
+from dataclasses import dataclass, field
 
 from .fmt import text as plain
 
 
-def esc(value: object) -> str:
-    """Workbook text as safe HTML/SVG text: XML-illegal characters dropped, markup escaped."""
-    return escape(plain(value), quote=True)
-
-
 def num(x: float) -> str:
-    """A coordinate with at most one decimal, written the same way every run."""
+    """A coordinate with at most one decimal, written the same way every run (the templates' `num` filter)."""
     s = f"{x:.1f}"
     return s[:-2] if s.endswith(".0") else s
 
 
-def _attrs(cls: str, extra: dict[str, object]) -> str:
-    out = f' class="{cls}"' if cls else ""
-    for k, v in extra.items():
-        if v is not None:
-            out += f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"'
-    return out
+@dataclass(frozen=True)
+class Shape:
+    """One element of a chart. kind: rect | line | circle | diamond | text. A rect is (x, y, w, h); a line
+    runs from (x, y) to (x2, y2); a circle or diamond is centred on (x, y) with radius r; a text starts (or
+    ends, by anchor) at (x, y). tip is the hover title, cls the CSS class (page_templates/style.css)."""
+
+    kind: str
+    x: float
+    y: float
+    w: float = 0.0
+    h: float = 0.0
+    x2: float = 0.0
+    y2: float = 0.0
+    r: float = 0.0
+    cls: str = ""
+    tip: str | None = None
+    text: str = ""
+    anchor: str | None = None
+
+    @property
+    def points(self) -> list[tuple[float, float]]:
+        """A diamond's corners: top, right, bottom, left."""
+        x, y, r = self.x, self.y, self.r
+        return [(x, y - r), (x + r, y), (x, y + r), (x - r, y)]
 
 
-def _body(tip: str | None) -> str:
-    return f"<title>{esc(tip)}</title>" if tip else ""
+@dataclass(frozen=True)
+class Chart:
+    """An inline <svg> (no xmlns needed inside HTML), scaled down by CSS when the page is narrower."""
+
+    width: float
+    height: float
+    label: str
+    shapes: list[Shape] = field(default_factory=list)
+    cls: str = "chart"
 
 
-def rect(x: float, y: float, w: float, h: float, cls: str = "", tip: str | None = None, **extra: object) -> str:
-    a = _attrs(cls, extra)
-    geo = f'x="{num(x)}" y="{num(y)}" width="{num(max(w, 0.0))}" height="{num(max(h, 0.0))}"'
-    return f"<rect {geo}{a}>{_body(tip)}</rect>" if tip else f"<rect {geo}{a}/>"
+def rect(x: float, y: float, w: float, h: float, cls: str = "", tip: str | None = None) -> Shape:
+    return Shape("rect", x, y, w=max(w, 0.0), h=max(h, 0.0), cls=cls, tip=tip)
 
 
-def line(x1: float, y1: float, x2: float, y2: float, cls: str = "", **extra: object) -> str:
-    return f'<line x1="{num(x1)}" y1="{num(y1)}" x2="{num(x2)}" y2="{num(y2)}"{_attrs(cls, extra)}/>'
+def line(x1: float, y1: float, x2: float, y2: float, cls: str = "") -> Shape:
+    return Shape("line", x1, y1, x2=x2, y2=y2, cls=cls)
 
 
-def circle(cx: float, cy: float, r: float, cls: str = "", tip: str | None = None, **extra: object) -> str:
-    a = _attrs(cls, extra)
-    return f'<circle cx="{num(cx)}" cy="{num(cy)}" r="{num(r)}"{a}>{_body(tip)}</circle>'
+def circle(cx: float, cy: float, r: float, cls: str = "", tip: str | None = None) -> Shape:
+    return Shape("circle", cx, cy, r=r, cls=cls, tip=tip)
 
 
-def diamond(cx: float, cy: float, r: float, cls: str = "", tip: str | None = None, **extra: object) -> str:
-    pts = f"{num(cx)},{num(cy - r)} {num(cx + r)},{num(cy)} {num(cx)},{num(cy + r)} {num(cx - r)},{num(cy)}"
-    return f'<polygon points="{pts}"{_attrs(cls, extra)}>{_body(tip)}</polygon>'
+def diamond(cx: float, cy: float, r: float, cls: str = "", tip: str | None = None) -> Shape:
+    return Shape("diamond", cx, cy, r=r, cls=cls, tip=tip)
 
 
-def text(x: float, y: float, s: object, cls: str = "", anchor: str | None = None, **extra: object) -> str:
-    a = _attrs(cls, {"text-anchor": anchor, **extra})
-    return f'<text x="{num(x)}" y="{num(y)}"{a}>{esc(s)}</text>'
-
-
-def svg(width: float, height: float, body: list[str], label: str, cls: str = "chart") -> str:
-    """An inline <svg> element (no xmlns needed inside HTML), scaled down by CSS when the page is narrower."""
-    return (
-        f'<svg class="{cls}" viewBox="0 0 {num(width)} {num(height)}" width="{num(width)}" height="{num(height)}"'
-        f' role="img" aria-label="{esc(label)}"><title>{esc(label)}</title>{"".join(body)}</svg>'
-    )
+def text(x: float, y: float, s: object, cls: str = "", anchor: str | None = None) -> Shape:
+    return Shape("text", x, y, cls=cls, text=plain(s), anchor=anchor)
 
 
 def clip(s: object, limit: int) -> str:

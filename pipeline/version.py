@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, fields
 from importlib import metadata, resources
-
-from .plan import Document
 
 # The libraries whose behaviour is part of what the outputs hold (their versions are in the key).
 OUTPUT_LIBRARIES = ("docxtpl", "python-docx", "jinja2", "lxml", "openpyxl", "pandas", "pandera", "defusedxml")
-_PACKAGES = ("pipeline", "pipeline.templates_docx", "pipeline.resources")
+_PACKAGES = ("pipeline", "pipeline.templates_docx", "pipeline.resources", "pipeline.page_templates")
 
 
 def library_versions() -> dict[str, str]:
@@ -39,7 +36,7 @@ def _digest() -> str:
     for package in _PACKAGES:
         root = resources.files(package)
         for entry in sorted(root.iterdir(), key=lambda e: e.name):
-            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf")):
+            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf", ".html", ".css")):
                 h.update(entry.name.encode())
                 h.update(entry.read_bytes())
     for name, v in library_versions().items():
@@ -50,19 +47,3 @@ def _digest() -> str:
 def output_version() -> str:
     """The program's output version (a hex digest): equal only for the same code, files and libraries."""
     return _digest()
-
-
-@dataclass(slots=True)
-class FormChangedDocument(Document):
-    """A `kept-edited` document whose template or producing program changed since the version the clerk
-    edited was generated: the JSON says `"form_changed": true` (SPEC section 4). (A field of plan.Document
-    would do as well; plan.py is another issue's.)"""
-
-    form_changed: bool = True
-
-    def to_json(self) -> dict:
-        return Document.to_json(self) | {"form_changed": True}
-
-    @classmethod
-    def of(cls, doc: Document) -> FormChangedDocument:
-        return cls(**{f.name: getattr(doc, f.name) for f in fields(Document)})

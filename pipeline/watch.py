@@ -22,13 +22,15 @@ def wanted(path: Path) -> bool:
 
 
 class _Pending(FileSystemEventHandler):
-    def __init__(self) -> None:
+    def __init__(self, forms: Path | None = None) -> None:
+        self.forms = forms  # the office's templates: a saved .docx there is a change too
         self.lock = threading.Lock()
         self.seen: dict[Path, tuple[float, int]] = {}  # path -> (last event time, size then)
 
     def _touch(self, raw: str | bytes) -> None:
         path = Path(raw if isinstance(raw, str) else raw.decode())
-        if wanted(path):
+        template = self.forms is not None and path.suffix.lower() == ".docx" and path.parent == self.forms
+        if wanted(path) or (template and not path.name.startswith(("~$", "."))):
             with self.lock:
                 self.seen[path] = (time.monotonic(), _size(path))
 
@@ -92,14 +94,17 @@ def watch(
     stop: threading.Event | None = None,
     debounce: float = DEBOUNCE_S,
     retry: float = RETRY_S,
+    forms: Path | None = None,
 ) -> None:
-    """Call on_change with the workbooks that changed, were added, deleted or moved away, until Ctrl+C or
-    `stop` is set. on_change returning False means "not now" (the output folder busy): the same workbooks
-    are handed over again after `retry` seconds. An exception from on_change is the caller's to report:
-    it is logged here and watching goes on."""
-    handler = _Pending()
+    """Call on_change with the workbooks (and the templates in forms) that changed, were added, deleted or
+    moved away, until Ctrl+C or `stop` is set. on_change returning False means "not now" (the output folder
+    busy): the same workbooks are handed over again after `retry` seconds. An exception from on_change is
+    the caller's to report: it is logged here and watching goes on."""
+    handler = _Pending(forms)
     observer = Observer()
     observer.schedule(handler, str(folder), recursive=False)
+    if forms is not None and forms.is_dir():
+        observer.schedule(handler, str(forms), recursive=False)
     observer.start()
     stop = stop or threading.Event()
     try:

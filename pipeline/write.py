@@ -374,47 +374,31 @@ class Manifest:
         except FileNotFoundError:
             return None
 
-    def write(
-        self, rel: str, render: Callable[[], bytes], key: str | None = None, *, form: str = "", legacy: str = ""
-    ) -> tuple[str, str | None, bool]:
-        """Write a generated document; returns (status, new_path, form_changed) as the JSON contract names them.
-
-        key fingerprints the record (the values printed), form the template and the program's output version
-        (kept as `key/form`); legacy is the key an earlier version kept for the same record and template.
-        A new output version re-renders every file still ours; a hand-edited one is kept, with form_changed
-        when its form or the program changed since, and a `_新版` only when its record changed.
-        """
+    def write(self, rel: str, render: Callable[[], bytes], key: str | None = None) -> tuple[str, str | None]:
+        """Write a generated document; returns (status, new_path) as the JSON contract names them."""
         current = self._on_disk(rel)
         ours = current is not None and sha256(current) == self.files.get(rel)
-        stored = self.keys.get(rel)
-        if stored is not None and "/" in stored:
-            record_before, form_before = stored.split("/", 1)
-        else:  # written by a version that kept one key for the record and the template together
-            record_before, form_before = (key if stored and stored == legacy else stored), None
-        same_record = key is not None and record_before == key
-        same_form = form_before == form
-        full = f"{key}/{form}" if key is not None else ""
-        if ours and same_record and same_form:
-            return "unchanged", None, False  # same template, program and values, untouched file: nothing to render
+        if ours and key is not None and self.keys.get(rel) == key:
+            return "unchanged", None  # same template, same values, untouched file: nothing to render
         edited = current is not None and not ours
-        if edited and same_record:
+        if edited and key is not None and same_record(self.keys.get(rel), key):
             # Edited by hand (or only re-saved in Word) and the record is as it was when the clerk's
-            # version was generated: the clerk's file is the current one; no 新版, whatever the form.
-            return "kept-edited", None, not same_form
+            # version was generated: the clerk's file is the current one; no 新版.
+            return "kept-edited", None
         data = render()
         if current is not None:
             if current == data:
-                self.files[rel], self.keys[rel] = sha256(data), full
-                return "unchanged", None, False
+                self.files[rel], self.keys[rel] = sha256(data), key or ""
+                return "unchanged", None
             if edited:
                 # The clerk edited it and the record has changed since: keep the file, put the new
                 # version beside it. keys[rel] stays that of the version the clerk edited.
                 new_rel = edited_sibling(rel)
-                self.write(new_rel, lambda: data, key, form=form)
-                return "kept-edited", new_rel, not same_form
+                self.write(new_rel, lambda: data, key)
+                return "kept-edited", new_rel
         atomic_write(self.root / rel, data, durable=False)
-        self.files[rel], self.keys[rel] = sha256(data), full
-        return "written", None, False
+        self.files[rel], self.keys[rel] = sha256(data), key or ""
+        return "written", None
 
     def forget_missing(self, prefix: str, keep: set[str]) -> list[str]:
         """Documents under prefix that an earlier run wrote and this run did not produce: the ones still
@@ -427,6 +411,11 @@ class Manifest:
                 del self.files[rel]
                 self.keys.pop(rel, None)
         return orphans
+
+
+def same_record(old: str | None, new: str) -> bool:
+    """Keys are "<record>:<template>": a hand-edited file gets a 新版 only when its record changed."""
+    return old is not None and old.split(":", 1)[0] == new.split(":", 1)[0]
 
 
 def edited_sibling(rel: str) -> str:

@@ -331,7 +331,16 @@ def styles_xml() -> str:
         f'<w:spacing w:line="{SMALL_LINE * 20 + 20}" w:lineRule="exact"/>'
         f'<w:ind w:left="{note_hang}" w:hanging="{note_hang}"/></w:pPr>'
         f'<w:rPr><w:sz w:val="{int(SMALL * 2)}"/><w:szCs w:val="{int(SMALL * 2)}"/></w:rPr></w:style>'
-        "</w:styles>"
+        # Word's own header and footer styles: a header or footer the clerk adds in Word (or python-docx)
+        # refers to them, and a reference to a style that is not there is a finding of openxml-audit.
+        + "".join(
+            f'<w:style w:type="paragraph" w:styleId="{sid}"><w:name w:val="{name}"/><w:basedOn w:val="Normal"/>'
+            '<w:uiPriority w:val="99"/><w:unhideWhenUsed/><w:pPr><w:tabs>'
+            f'<w:tab w:val="center" w:pos="{text_w // 2}"/><w:tab w:val="right" w:pos="{text_w}"/>'
+            "</w:tabs></w:pPr></w:style>"
+            for sid, name in (("Header", "header"), ("Footer", "footer"))
+        )
+        + "</w:styles>"
     )
 
 
@@ -407,13 +416,13 @@ def build_commission() -> Path:
     run(p, "委嘱", size=28, letter=14)
     run(p, "状", size=28)
     p = para(doc, "", left=2 * CHAR, after=56, line=36)
-    run(p, "{{ name }}　{{ honorific }}", size=20)
-    para(doc, "あなたを{{ council_name }}委員に委嘱します。", size=16, left=2 * CHAR, after=40, line=34)
-    para(doc, "任期：{{ start }}から", size=16, left=2 * CHAR, line=34)
-    para(doc, "　　　{{ end }}まで", size=16, left=2 * CHAR, after=100, line=34)
-    para(doc, "{{ issued }}", size=16, left=4 * CHAR, after=60, line=34)
+    run(p, "{{ 氏名 }}　{{ 敬称 }}", size=20)
+    para(doc, "あなたを{{ 協議会名 }}委員に委嘱します。", size=16, left=2 * CHAR, after=40, line=34)
+    para(doc, "任期：{{ 委嘱日 }}から", size=16, left=2 * CHAR, line=34)
+    para(doc, "　　　{{ 任期満了日 }}まで", size=16, left=2 * CHAR, after=100, line=34)
+    para(doc, "{{ 交付日 }}", size=16, left=4 * CHAR, after=60, line=34)
     # 印 with one character of space before the right margin, for the seal.
-    para(doc, "{{ station }}長　{{ chief }}　印", size=16, align="right", right=320, line=34)
+    para(doc, "{{ 警察署名 }}長　{{ 署長氏名 }}　印", size=16, align="right", right=320, line=34)
     return save(doc, "委嘱状.docx", "委嘱状")
 
 
@@ -433,8 +442,8 @@ NOTES = [
 def build_establishment() -> Path:
     doc = new_document()
     para(doc, "別記様式第2号", after=6)
-    para(doc, "{{ addressee }}　殿", after=6)
-    sender(doc, ["宮地第{{ doc_no }}号", "{{ report_date }}", "{{ station }}長"])
+    para(doc, "{{ 本部長宛名 }}　殿", after=6)
+    sender(doc, ["宮地第{{ 文書番号 }}号", "{{ 報告日 }}", "{{ 警察署名 }}長"])
     report_title(doc, "交番・駐在所連絡協議会設置報告書")
     t = table(doc, FORM2_GRID, 7)
     whole = [1, 6]
@@ -442,11 +451,11 @@ def build_establishment() -> Path:
     # 名称, 協議会種別（設置理由）
     label, value = spans(t, 0, whole)
     cell_text(label, "名称", align="distribute")
-    cell_text(value, "{{ name }}")
+    cell_text(value, "{{ 名称 }}")
     row_props(t.rows[0], 10)
     label, value = spans(t, 1, whole)
     cell_text(label, ["協議会種別", "（設置理由）"], align="distribute")
-    cell_text(value, "{{ kind }}")
+    cell_text(value, "{{ 協議会種別 }}")
     row_props(t.rows[1], 13)
     # 委員の構成: a header row and one row per member ({%tr %} loop), the label merged down.
     cells = spans(t, 2, member)
@@ -457,12 +466,12 @@ def build_establishment() -> Path:
     row_props(t.rows[2], 6)
     cells = spans(t, 3, [1, 6])
     vmerge(cells[0], False)
-    cell_text(cells[1], "{%tr for m in members %}", size=SMALL, line=SMALL_LINE, vcenter=False)
+    cell_text(cells[1], "{%tr for 委員 in 委員一覧 %}", size=SMALL, line=SMALL_LINE, vcenter=False)
     cells = spans(t, 4, member)
     vmerge(cells[0], False)
-    for c, key in zip(cells[1:], ["name", "role", "age", "gender", "job"], strict=True):
-        align = "center" if key in ("age", "gender") else None
-        cell_text(c, "{{ m." + key + " }}", align=align, size=SMALL, line=SMALL_LINE)
+    for c, key in zip(cells[1:], ["氏名", "役職名", "年齢", "性別", "職業"], strict=True):
+        align = "center" if key in ("年齢", "性別") else None
+        cell_text(c, "{{ 委員." + key + " }}", align=align, size=SMALL, line=SMALL_LINE)
     row_props(t.rows[4], 6)
     cells = spans(t, 5, [1, 6])
     vmerge(cells[0], False)
@@ -470,9 +479,9 @@ def build_establishment() -> Path:
     # 運営責任者: keep-with-next on its paragraphs keeps the notes on the page of the table.
     cells = spans(t, 6, [1, 2, 3, 1])
     cell_text(cells[0], "運営責任者", align="distribute", keep_next=True)
-    cell_text(cells[1], "職名　{{ manager_title }}", keep_next=True)
-    cell_text(cells[2], "階級　{{ manager_rank }}", keep_next=True)
-    cell_text(cells[3], "氏名　{{ manager_name }}", keep_next=True)
+    cell_text(cells[1], "職名　{{ 運営責任者職名 }}", keep_next=True)
+    cell_text(cells[2], "階級　{{ 運営責任者階級 }}", keep_next=True)
+    cell_text(cells[3], "氏名　{{ 運営責任者氏名 }}", keep_next=True)
     row_props(t.rows[6], 10)
     # Notes hang (style 注記): wrapped lines align with the text after the number.
     for i, text in enumerate(NOTES):
@@ -490,12 +499,12 @@ FORM3_GRID = [LABEL_MM, 30, 35, 35, 30]
 def build_meeting() -> Path:
     doc = new_document()
     para(doc, "別記様式第3号", after=6)
-    para(doc, "{{ addressee }}　殿", after=6)
-    sender(doc, ["{{ report_date }}", "{{ reporter_post }}", "階級　{{ reporter_rank }}", "氏名　{{ reporter_name }}"])
+    para(doc, "{{ 宛先 }}　殿", after=6)
+    sender(doc, ["{{ 報告日 }}", "{{ 報告者交番等 }}", "階級　{{ 報告者階級 }}", "氏名　{{ 報告者氏名 }}"])
     report_title(doc, "連絡協議会開催結果報告書")
     t = table(doc, FORM3_GRID, 17)
-    simple = [("所管区名", "district"), ("協議会名", "council_name"), ("開催日時", "when"), ("開催場所", "place"),
-              ("参加委員数", "members_n")]  # fmt: skip
+    simple = [("所管区名", "所管区名"), ("協議会名", "協議会名"), ("開催日時", "開催日時"), ("開催場所", "開催場所"),
+              ("参加委員数", "参加委員数")]  # fmt: skip
     for r, (label, key) in enumerate(simple):
         a, b = spans(t, r, [1, 4])
         cell_text(a, label, align="distribute")
@@ -506,12 +515,12 @@ def build_meeting() -> Path:
     top = spans(t, 5, [1, 1, 1, 1, 1])
     bottom = spans(t, 6, [1, 1, 1, 1, 1])
     cell_text(top[0], "参加警察官数", align="distribute")
-    cell_text(top[1], "{{ officers_n }}", align="center")
+    cell_text(top[1], "{{ 参加警察官数 }}", align="center")
     cell_text(top[2], ["警察幹部等の", "参加数（内数）"], align="distribute")
     cell_text(top[3], "地域幹部", align="distribute")
-    cell_text(top[4], "{{ local_n }}", align="center")
+    cell_text(top[4], "{{ 地域幹部数 }}", align="center")
     cell_text(bottom[3], "その他の幹部", align="distribute")
-    cell_text(bottom[4], "{{ other_n }}", align="center")
+    cell_text(bottom[4], "{{ その他幹部数 }}", align="center")
     for c in range(3):
         vmerge(top[c], True)
         vmerge(bottom[c], False)
@@ -519,13 +528,13 @@ def build_meeting() -> Path:
     row_props(t.rows[6], 7)
     a, b, c = spans(t, 7, [1, 2, 2])
     cell_text(a, "会議種別", align="distribute")
-    cell_text(b, "{{ regular_mark }}定期会議（{{ round }}回目）", align="center")
-    cell_text(c, "{{ extra_mark }}臨時会議", align="center")
+    cell_text(b, "{{ 定期会議印 }}定期会議（{{ 回次 }}回目）", align="center")
+    cell_text(c, "{{ 臨時会議印 }}臨時会議", align="center")
     row_props(t.rows[7], 8)
     # 開催状況: header row, then one row per 意見・要望 ({%tr %} loop), label merged down; or, when
     # the opinions do not fit on the page (forms.meeting decides), 「別紙のとおり」 and a 別紙.
     a, b = spans(t, 8, [1, 4])
-    cell_text(b, "{%tr if not annex %}", vcenter=False)
+    cell_text(b, "{%tr if not 別紙 %}", vcenter=False)
     a, b, c = spans(t, 9, [1, 2, 2])
     cell_text(a, "開催状況", align="distribute")
     vmerge(a, True)
@@ -534,11 +543,11 @@ def build_meeting() -> Path:
     row_props(t.rows[9], 7)
     a, b = spans(t, 10, [1, 4])
     vmerge(a, False)
-    cell_text(b, "{%tr for o in opinions %}", vcenter=False)
+    cell_text(b, "{%tr for 意見 in 意見要望一覧 %}", vcenter=False)
     a, b, c = spans(t, 11, [1, 2, 2])
     vmerge(a, False)
-    cell_text(b, "{{ o.text }}", size=SMALL, line=SMALL_LINE)
-    cell_text(c, "{{ o.answer }}", size=SMALL, line=SMALL_LINE)
+    cell_text(b, "{{ 意見.意見要望 }}", size=SMALL, line=SMALL_LINE)
+    cell_text(c, "{{ 意見.回答 }}", size=SMALL, line=SMALL_LINE)
     row_props(t.rows[11], 9)
     a, b = spans(t, 12, [1, 4])
     vmerge(a, False)
@@ -553,22 +562,22 @@ def build_meeting() -> Path:
     cell_text(b, "{%tr endif %}", vcenter=False)
     a, b = spans(t, 16, [1, 4])
     cell_text(a, "備考", align="distribute")
-    cell_text(b, "{{ note }}")
+    cell_text(b, "{{ 備考 }}")
     row_props(t.rows[16], 14)
     # 別紙: every opinion, its 意見・要望/回答 header repeated on each page.
-    para(doc, "{%p if annex %}")
+    para(doc, "{%p if 別紙 %}")
     para(doc, "別紙", page_break=True, after=6)
     # Which meeting: a 別紙 printed in a bundle is told apart from the others by council and date.
-    para(doc, "開催状況（{{ council_name }}　{{ held }}開催）", size=14, align="center", after=10, line=24)
+    para(doc, "開催状況（{{ 協議会名 }}　{{ 開催日 }}開催）", size=14, align="center", after=10, line=24)
     annex = table(doc, [80, 80], 4)
     a, b = annex.rows[0].cells
     cell_text(a, "意見・要望", align="center")
     cell_text(b, "回答", align="center")
     row_props(annex.rows[0], 8, header=True)
-    cell_text(spans(annex, 1, [2])[0], "{%tr for o in opinions %}", vcenter=False)
+    cell_text(spans(annex, 1, [2])[0], "{%tr for 意見 in 意見要望一覧 %}", vcenter=False)
     a, b = annex.rows[2].cells
-    cell_text(a, "{{ o.text }}", vcenter=False)
-    cell_text(b, "{{ o.answer }}", vcenter=False)
+    cell_text(a, "{{ 意見.意見要望 }}", vcenter=False)
+    cell_text(b, "{{ 意見.回答 }}", vcenter=False)
     row_props(annex.rows[2], 10)
     cell_text(spans(annex, 3, [2])[0], "{%tr endfor %}", vcenter=False)
     para(doc, "{%p endif %}")

@@ -37,3 +37,11 @@ test "$docs" -gt 300 && test "$pdfs" -eq "$docs" && test "$bundles" -ge 9
 (cd "$work/repo" && find . -name '*.docx' -print0 | sort -z | xargs -0 sha256sum) > "$work/repo.sha"
 diff -q "$work/wheel.sha" "$work/repo.sha"
 echo "wheel: kobankyo from an installed wheel writes the same bytes as the repository"
+
+# The office's templates: exported from the installed package, checked, and used from ブック/様式.
+"$kobankyo" forms export ブック/様式
+test -s ブック/様式/委嘱状.docx && test -s ブック/様式/差込み項目一覧.html
+"$kobankyo" forms check ブック/様式
+"$kobankyo" reports --input ブック --output 結果 --as-of "$as_of" > "$work/forms.log"
+grep -q "SHA-256" "$work/forms.log"
+echo "wheel: forms export, check and a run with the exported 様式 folder"

@@ -45,10 +45,10 @@ def _break_validation(monkeypatch) -> None:
 def _break_copy(monkeypatch) -> None:
     real = pipeline.annotate.annotate_book
 
-    def annotate_book(source, findings, documents=None):
+    def annotate_book(source, findings, *rest):
         if Path(source).name == BROKEN:
             raise AttributeError("injected bug in the copy")
-        return real(source, findings, documents)
+        return real(source, findings, *rest)
 
     monkeypatch.setattr(pipeline.annotate, "annotate_book", annotate_book)
 
