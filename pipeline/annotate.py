@@ -16,6 +16,11 @@ STATUS_SHEET = "作成状況"
 # in 検証結果.xlsx and drops it back as input, the next copy restores them and carries only its own marks.
 MARKS_SHEET = "_検証記録"
 OUR_SHEETS = (LIST_SHEET, STATUS_SHEET, MARKS_SHEET)
+# Which sheets of a copy this program made: a hidden workbook name per sheet pointing at its A1 (Excel keeps
+# the reference when the sheet is renamed). A clerk's own sheet that happens to be called 指摘一覧 or 作成状況
+# is the clerk's: kept with its content, ours then take another name (指摘一覧_2).
+SHEET_NAMES = {LIST_SHEET: "_kobankyo_list", STATUS_SHEET: "_kobankyo_status", MARKS_SHEET: "_kobankyo_marks"}
+_A1_OF = re.compile(r"'((?:[^']|'')+)'!\$A\$1|([^'!]+)!\$A\$1")
 # Excel's own "Bad" and "Neutral" cell-style fills for errors and warnings, a light blue for information.
 FILL_RGB = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
@@ -72,16 +77,36 @@ def _still_our_mark(styles: xlsx_edit.Styles, s: int, rgb: str | None) -> bool:
     return colour in {f"FF{c}" for c in ours}
 
 
+def _earlier_sheets(book: xlsx_edit.Book) -> dict[str, str]:
+    """The sheets an earlier run made, in a copy given back as input: our name -> the sheet's name there."""
+    found = {}
+    names = book.defined_names()
+    for ours, defined in SHEET_NAMES.items():
+        m = _A1_OF.fullmatch(names.get(defined, "").strip())
+        sheet = (m[1].replace("''", "'") if m[1] else m[2]) if m else None
+        if sheet and book.sheet(sheet) is not None:
+            found[ours] = sheet
+    marks = book.sheet(MARKS_SHEET)
+    if not found and marks is not None and marks.el.get("state") == "veryHidden":
+        # A copy made before the names: its sheets had exactly our names, and a veryHidden record sheet.
+        found = {n: n for n in OUR_SHEETS if book.sheet(n) is not None}
+    return found
+
+
 def _restore_earlier_marks(book: xlsx_edit.Book) -> None:
     """An earlier 検証結果.xlsx given back as input: put back each marked cell's own fill and comment, unless
-    the clerk has changed the fill or the comment since (their change is kept)."""
-    if MARKS_SHEET in book.sheet_names and book.sheet(MARKS_SHEET).kind == "worksheet":
+    the clerk has changed the fill or the comment since (their change is kept). Then the sheets that run
+    made are removed, and only those."""
+    earlier = _earlier_sheets(book)
+    ours_there = set(earlier.values())
+    marks_sheet = earlier.get(MARKS_SHEET)
+    if marks_sheet is not None and book.sheet(marks_sheet).kind == "worksheet":
         # Copies from before the last two columns leave them empty (None): see _still_our_mark, restore.
-        records = [(r + [None] * len(MARKS_HEADERS))[: len(MARKS_HEADERS)] for r in book.cell_texts(MARKS_SHEET)[1:]]
+        records = [(r + [None] * len(MARKS_HEADERS))[: len(MARKS_HEADERS)] for r in book.cell_texts(marks_sheet)[1:]]
         by_sheet: dict[str, list] = {}
         for sheet, addr, *rest in records:
             ref = book.sheet(sheet) if sheet else None
-            if ref is not None and ref.kind == "worksheet" and sheet not in OUR_SHEETS and addr:
+            if ref is not None and ref.kind == "worksheet" and sheet not in ours_there and addr:
                 by_sheet.setdefault(sheet, []).append((addr, *rest))
         for sheet, marks in by_sheet.items():
             ws = book.worksheet(sheet)
@@ -99,8 +124,25 @@ def _restore_earlier_marks(book: xlsx_edit.Book) -> None:
         if ref.kind == "worksheet" and ref.part and ref.name not in OUR_SHEETS:
             if book.rels(ref.part).by_type(xlsx_edit.REL_THREADED):
                 book.threads(ref.name).remove_tool_replies(AUTHOR)
-    for name in OUR_SHEETS:
+    for name in ours_there:
         book.remove_sheet(name)
+    for defined in SHEET_NAMES.values():
+        book.set_defined_name(defined, None)
+
+
+def _free_names(book: xlsx_edit.Book) -> dict[str, str]:
+    """Our sheets' names in this copy: as they are, or with _2, _3 ... where the clerk's sheets have them
+    (Excel compares sheet names without case)."""
+    taken = {n.casefold() for n in book.sheet_names}
+    out = {}
+    for name in OUR_SHEETS:
+        n, candidate = 1, name
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate.casefold())
+        out[name] = candidate
+    return out
 
 
 def _location(sheet: str, addr: str) -> str:
@@ -121,6 +163,7 @@ def annotate_book(
     book.drop_macros()
     _restore_earlier_marks(book)
     sheet_names = list(book.sheet_names)
+    named = _free_names(book)
     styles = book.styles
     by_sheet: dict[str, list[Finding]] = {}
     for f in findings:
@@ -178,20 +221,27 @@ def annotate_book(
     if not findings:  # a printed page that is not just a header
         rows.append([("指摘はありません。", 0)])
     book.add_sheet(
-        xlsx_edit.NewSheet(LIST_SHEET, rows, LIST_WIDTHS, links, selected=True, printable=True, wrapped=(4, 7)), 0
+        xlsx_edit.NewSheet(named[LIST_SHEET], rows, LIST_WIDTHS, links, selected=True, printable=True, wrapped=(4, 7)),
+        0,
     )
     if documents is not None:
-        sheet = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
-        sheet.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
-        book.add_sheet(sheet, 1)
+        status = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
+        status.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
+        status.name = named[STATUS_SHEET]
+        book.add_sheet(status, 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]
     record += [[(v, 0) for v in m] for m in marks]
-    book.add_sheet(xlsx_edit.NewSheet(MARKS_SHEET, record, freeze_header=False, state="veryHidden"), len(book.sheets))
+    book.add_sheet(
+        xlsx_edit.NewSheet(named[MARKS_SHEET], record, freeze_header=False, state="veryHidden"), len(book.sheets)
+    )
     book.select_first_sheet()
     book.renumber_local_names()
-    for name in (LIST_SHEET, STATUS_SHEET):
-        if name in book.sheet_names:
-            book.set_print_titles(name)
+    for ours in (LIST_SHEET, STATUS_SHEET):
+        if named[ours] in book.sheet_names:
+            book.set_print_titles(named[ours])
+    for ours, defined in SHEET_NAMES.items():
+        if named[ours] in book.sheet_names:
+            book.set_defined_name(defined, _location(named[ours], "$A$1"))
     book.drop_app_sheet_lists()
     return book.save()
 

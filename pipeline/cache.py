@@ -7,14 +7,23 @@ written atomically once per run, with each workbook's findings and its line of i
 model is a pickle named by its fingerprint, written by the worker that validated it, never overwritten, and
 read only when something needs the model. A run killed at any moment leaves a record that matches what is
 on disk or that the next run simply does not use.
+
+The output folder is shared, so nothing in it is trusted: a model pickle is loaded only when it carries an
+HMAC made with a key kept outside the output folder (in the user's own profile, see _key), so a pickle
+planted by anyone else is ignored and the workbook validated again; and the record may name only files of
+the record folder (a model) and of the output folder (documents), never a path that leaves them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import io
 import json
 import os
 import pickle
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +33,7 @@ from .findings import Finding, Severity
 from .model import Book
 from .plan import Document
 from .result import Result, StationSummary
-from .write import atomic_write
+from .write import OutputLink, atomic_write, check_no_link, safe_relative
 
 CACHE_DIR = ".kobankyo-cache"
 RECORD = "record.json"
@@ -38,13 +47,77 @@ def _program_fingerprint() -> str:
     return version.output_version()
 
 
-def file_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+MAX_HASHED = 256 * 1024 * 1024  # read.MAX_FILE_BYTES (not imported: read.py brings pandas)
+
+
+def file_sha(path: Path) -> str | None:
+    """The file's SHA-256, read in chunks (a 1.5 GB file is never held whole); None when it cannot be read
+    (locked, no permission, vanished): the workbook is then validated, which says why, and not recorded."""
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_HASHED:
+                return None  # no clerk's workbook: read.py refuses it without reading it, nothing to record
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+KEY_ENV = "KOBANKYO_KEY_FILE"  # where the key is, for tests and for machines without a user profile
+_TAG = b"KBK-HMAC1\n"  # a model file: this, the HMAC-SHA256 of the pickle, then the pickle
+_KEY: list[bytes] = []
+
+
+def _key_file() -> Path:
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV])
+    if os.name == "nt":  # pragma: no cover - Windows
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "kobankyo" / "record.key"
+
+
+def _key() -> bytes:
+    """The key that authenticates model pickles: 32 random bytes in the user's own profile, outside any output
+    folder (whoever can write to a shared output folder cannot forge a model). When no profile folder can
+    be written, a key for this process only: pickles are then never reused, only slower."""
+    if _KEY:
+        return _KEY[0]
+    path = _key_file()
+    key = None
+    try:
+        key = path.read_bytes()
+    except OSError:
+        pass
+    if key is None or len(key) != 32:
+        key = secrets.token_bytes(32)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key)
+            try:
+                os.link(tmp, path)  # never replaces a key another process has just made
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+            key = path.read_bytes()
+        except OSError:
+            pass
+        if len(key) != 32:
+            key = secrets.token_bytes(32)
+    _KEY.append(key)
+    return key
+
+
+_MODEL_NAME = re.compile(r"[0-9a-f]{16}-[0-9a-f]{16}\.pickle")
 
 
 def _stat(path: Path | str) -> list[int] | None:
     try:
-        st = os.stat(path)
+        st = os.lstat(path)  # a link planted in place of a document never matches
     except OSError:
         return None
     return [st.st_size, st.st_mtime_ns]
@@ -82,13 +155,20 @@ class CachedResult(Result):
     def _load(self) -> Book | None:
         try:
             with open(self._source, "rb") as f:
+                blob = f.read()
+            head = len(_TAG) + 32
+            if blob[: len(_TAG)] == _TAG and hmac.compare_digest(
+                blob[len(_TAG) : head], hmac.new(_key(), memoryview(blob)[head:], "sha256").digest()
+            ):
+                f = io.BytesIO(memoryview(blob)[head:])
+                f.name = str(self._source)
                 book = pickle.load(f)
-            if isinstance(book, Book):
-                return book
+                if isinstance(book, Book):
+                    return book
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, KeyError, TypeError):
             pass
-        # The pickle is gone or damaged (a power cut): the workbook's bytes are as recorded, so validating
-        # it again gives the same model.
+        # The pickle is gone, damaged (a power cut) or not one this user's runs wrote: the workbook's bytes
+        # are as recorded, so validating it again gives the same model.
         return self._rebuild(self.path).book
 
     @property
@@ -106,7 +186,26 @@ def store_model(target: Path, result: Result) -> None:
     workbook is validated again."""
     book = result.book
     # Streamed into the file: the pickle of a 50,000-member model is tens of MB that need not be held at once.
-    atomic_write(target, lambda f: pickle.dump(book, f, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+    atomic_write(target, lambda f: _dump_signed(book, f), durable=False)
+
+
+class _Signing:
+    """A file that authenticates what is written through it."""
+
+    def __init__(self, f) -> None:
+        self.f, self.mac = f, hmac.new(_key(), digestmod="sha256")
+
+    def write(self, data) -> int:
+        self.mac.update(data)
+        return self.f.write(data)
+
+
+def _dump_signed(book: Book | None, f) -> None:
+    f.write(_TAG + bytes(32))
+    signing = _Signing(f)
+    pickle.dump(book, signing, protocol=pickle.HIGHEST_PROTOCOL)
+    f.seek(len(_TAG))
+    f.write(signing.mac.digest())
 
 
 def report_is_current(root: Path, json_path: Path, record_sha: str) -> bool:
@@ -138,6 +237,23 @@ class Hit:
     summary: StationSummary | None = None
 
 
+def _entry_stays_inside(e: dict) -> bool:
+    """Whether every file a record entry names is inside its folder: the model a plain name of the record
+    folder, the documents and their stats relative paths of the output folder."""
+    if not isinstance(e.get("pickle"), str) or not _MODEL_NAME.fullmatch(e["pickle"]):
+        return False
+    stats, docs = e.get("stats", {}), e.get("documents", [])
+    if not isinstance(stats, dict) or not isinstance(docs, list) or not all(map(safe_relative, stats)):
+        return False
+    for d in docs:
+        if not isinstance(d, dict) or not safe_relative(d.get("path")):
+            return False
+        if d.get("new_path") is not None and not safe_relative(d["new_path"]):
+            return False
+    folder = e.get("folder")
+    return folder is None or (safe_relative(folder) and "/" not in folder)
+
+
 class RunCache:
     def __init__(self, root: Path):
         self.root = root
@@ -145,6 +261,7 @@ class RunCache:
         self.entries: dict[str, dict] = {}
         self.sha = ""  # of the record as it is on disk (after save: as this run wrote it)
         try:
+            check_no_link(self.dir / RECORD)  # a record reached through a planted link is not ours
             blob = (self.dir / RECORD).read_bytes()
             data = json.loads(blob)
             if data.get("format") == FORMAT:
@@ -167,15 +284,17 @@ class RunCache:
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
-    def model_path(self, sha: str, env: str) -> Path:
-        return self.dir / f"{sha[:16]}-{env[:16]}.pickle"
+    def model_path(self, sha: str | None, env: str) -> Path:
+        return self.dir / f"{(sha or '0' * 16)[:16]}-{env[:16]}.pickle"
 
     def lookup(self, path: Path, sha: str, env: str, rebuild: Callable[[Path], Result]) -> Hit | None:
         """The record of a workbook whose inputs are as they were, or None. rebuild validates the workbook
         again, should its recorded model be unreadable when it is needed (picklable: it may go to a worker)."""
         e = self.entries.get(path.name)
-        if not e or e.get("sha") != sha or e.get("env") != env or "result" not in e:
+        if not sha or not isinstance(e, dict) or e.get("sha") != sha or e.get("env") != env or "result" not in e:
             return None
+        if not _entry_stays_inside(e):
+            return None  # names a file outside the record or output folder: not a record this program wrote
         root = str(self.root)  # os.path on strings: thousands of documents, checked on every re-run
         for rel, stat in e.get("stats", {}).items():
             if _stat(os.path.join(root, rel)) != stat:
@@ -213,10 +332,15 @@ class RunCache:
         summary: StationSummary | None = None,
     ) -> None:
         """Record a workbook worked out in this run (the caller leaves out one whose writes failed)."""
+        if not sha:
+            return  # the workbook could not be read: nothing to record
         target = self.model_path(sha, env)
         name = target.name
         if not target.exists():  # the worker that validated it has usually written it already
-            store_model(target, result)
+            try:
+                store_model(target, result)
+            except OutputLink:
+                return
         stats = {}
         for d in documents:
             for rel in (d.path, d.new_path):
@@ -249,9 +373,12 @@ class RunCache:
         if not self.fresh and entries == self.entries:
             return  # nothing new: the record on disk is already right
         blob = json.dumps({"format": FORMAT, "workbooks": entries}, ensure_ascii=False).encode("utf-8")
-        atomic_write(self.dir / RECORD, blob)
+        try:
+            atomic_write(self.dir / RECORD, blob)
+        except OutputLink:
+            return  # a planted link: no record (the next run works everything out again)
         self.sha = hashlib.sha256(blob).hexdigest()
-        keep = {e["pickle"] for e in entries.values()}
+        keep = {e.get("pickle") for e in entries.values() if isinstance(e, dict)}
         for p in self.dir.glob("*.pickle"):
             if p.name not in keep:
                 try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import datetime as dt
 import sys
 import time
@@ -17,8 +18,15 @@ from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
 from .run import OutputInUse, RunFailed, RunOptions, RunReport, annotated_path, reports
+from .terminal import clean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+
+
+def print(*args, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:
+    """Every line the CLI prints, without control characters: file names and workbook text can hold
+    terminal escapes (retitle the window, clear the screen)."""
+    builtins.print(*(clean(str(a)) for a in args), sep=sep, end=end, file=file, flush=flush)
 
 
 class ArgError(Exception):
@@ -182,7 +190,10 @@ def _progress(started: float):
         width = 30
         done = int(width * i / max(n, 1))
         end = "\n" if i >= n else ""
-        print(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[:30]:<30}", end=end, file=sys.stderr, flush=True)
+        sys.stderr.write("\r")  # the bar's own carriage return: print() lets none through
+        print(
+            f"[{'#' * done}{'.' * (width - done)}] {i}/{n} {clean(name)[:30]:<30}", end=end, file=sys.stderr, flush=True
+        )
 
     return show
 

@@ -28,7 +28,7 @@ from .fmt import wareki, wareki_fy
 from .model import Book, Council, Election, Meeting, Member, Opinion, add_years, fiscal_year
 from .plan import STATUS_LABEL, Document
 from .result import StationSummary
-from .write import ANNOTATED, INDEX, OVERVIEW, atomic_write
+from .write import ANNOTATED, INDEX, OVERVIEW, OutputLink, atomic_write
 
 if TYPE_CHECKING:
     from .run import RunReport, WorkbookRun
@@ -1105,7 +1105,10 @@ def write_overview(
             path = output_dir / wr.folder / OVERVIEW
             if station_pages or not path.exists() or wr.summary is None:
                 # A page the workers did not write, or the clerk deleted: its model is needed here.
-                wr.summary = write_station_page(wr, as_of, output_dir, made_at)
+                try:
+                    wr.summary = write_station_page(wr, as_of, output_dir, made_at)
+                except OutputLink:
+                    pass  # a link in its place (output-link on the workbook): no page, the index still
             view = wr.summary
             written.append(path)
         rows.append(IndexRow(wr, view, _severities(findings), blocked))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import struct
 import warnings
 import zipfile
 import zlib
@@ -24,9 +26,17 @@ from .contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, hea
 from .findings import Finding, WorkbookUnreadable, make_finding
 from .normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
 
-# Zip-bomb guard: the workbooks clerks keep are a few MB at most.
+# Zip-bomb guard: the workbooks clerks keep are a few MB at most. The cap counts the bytes actually
+# inflated (a member may declare 1 KB and inflate to 1 GB), and every member is inflated once, in chunks,
+# before openpyxl sees the file, so that what it inflates later is known to be what the zip declares.
 MAX_UNCOMPRESSED = 256 * 1024 * 1024
 MAX_RATIO = 200
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a larger file is no clerk's workbook: refused before it is read
+MAX_MEMBERS = 10_000
+INFLATE_CHUNK = 1 << 20
+# What one sheet may cost once read: its rows hold the cells up to the last one with a value, and all of
+# them together at most this many (a 50,000-member sheet holds about a million).
+MAX_SHEET_CELLS = 8_000_000
 HEADER_SCAN_ROWS = 30
 EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
 EXAMPLE_MARK = "記入例"
@@ -89,9 +99,17 @@ def _check_container(path: Path) -> Container:
     expose them) and what needs Excel's _xHHHH_ escapes decoded, gathered in one pass over the XML parts.
     """
     try:
-        head = path.read_bytes()[:8]
+        with open(path, "rb") as f:  # only the head: a 1.5 GB file that is no workbook is never read whole
+            head = f.read(8)
+            size = os.fstat(f.fileno()).st_size
     except OSError as e:
-        raise _unreadable(path, f"ファイルを読み込めません（{e.strerror}）。") from None
+        raise _unreadable(
+            path,
+            f"ファイルを読み取れません（{e.strerror or type(e).__name__}）。ほかのアプリで開いていれば閉じ、"
+            "読み取りが許可されているか確かめてから、もう一度実行してください。",
+        ) from None
+    if size > MAX_FILE_BYTES:
+        raise _unreadable(path, "ファイルが大きすぎます（Excelブックとして異常な大きさです）。読み込みを中止しました。")
     if not head:
         raise _unreadable(path, "ファイルが空です。Excelで.xlsx形式で保存し直してください。")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -106,9 +124,13 @@ def _check_container(path: Path) -> Container:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
             total = sum(i.file_size for i in infos)
-            if total > MAX_UNCOMPRESSED or any(
-                i.compress_size and i.file_size / i.compress_size > MAX_RATIO and i.file_size > 10_000_000
-                for i in infos
+            if (
+                len(infos) > MAX_MEMBERS
+                or total > MAX_UNCOMPRESSED
+                or any(
+                    i.compress_size and i.file_size / i.compress_size > MAX_RATIO and i.file_size > 10_000_000
+                    for i in infos
+                )
             ):
                 raise _unreadable(path, "展開後のサイズが異常に大きいため読み込みを中止しました。")
             names = {i.filename for i in infos}
@@ -117,9 +139,10 @@ def _check_container(path: Path) -> Container:
             box = Container()
             sst_part, sst_candidates = "xl/sharedStrings.xml", {}
             for i in infos:
-                if not i.filename.endswith((".xml", ".rels")):
+                xml = i.filename.endswith((".xml", ".rels"))
+                data = _inflate(path, z, i, keep=xml)  # every member: its true size is checked, not declared
+                if not xml:
                     continue
-                data = z.read(i)
                 # A workbook saved by Excel never declares entities: refuse any that does.
                 if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
                     raise _unreadable(
@@ -139,8 +162,54 @@ def _check_container(path: Path) -> Container:
             if sst_part in sst_candidates:
                 box.shared_strings = _shared_strings(sst_candidates[sst_part])
             return box
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, zlib.error, EOFError, struct.error):
         raise _unreadable(path, "ファイルが壊れています。Excelで開き、.xlsx形式で保存し直してください。") from None
+    except OSError as e:  # the file vanished or was locked while it was being read
+        raise _unreadable(path, f"ファイルを読み取れません（{e.strerror or type(e).__name__}）。") from None
+
+
+def _inflate(path: Path, z: zipfile.ZipFile, info: zipfile.ZipInfo, *, keep: bool) -> bytes:
+    """A member's bytes, inflated in chunks from its raw data: never more than it declares (a member that
+    inflates beyond its declared size is a lie, refused after at most one chunk more), its CRC checked.
+    Returns b"" unless keep (a member only checked)."""
+    if info.flag_bits & 1:
+        raise _unreadable(path, "パスワードで保護されています。パスワードを解除して保存し直してください。")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise zipfile.BadZipFile(f"compression {info.compress_type}")
+    fp = z.fp
+    fp.seek(info.header_offset)
+    header = fp.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile("bad local header")
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    left, out, size, crc = info.compress_size, [], 0, 0
+    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    while left > 0 or (inflater is not None and inflater.unconsumed_tail):
+        raw = b""
+        if inflater is None or not inflater.unconsumed_tail:
+            raw = fp.read(min(INFLATE_CHUNK, left))
+            if not raw:
+                raise EOFError
+            left -= len(raw)
+        if inflater is None:
+            piece = raw
+        else:
+            # At most one chunk of output per call: a lying member costs a chunk, not its whole inflation.
+            piece = inflater.decompress(inflater.unconsumed_tail + raw, INFLATE_CHUNK)
+        size += len(piece)
+        if size > info.file_size:
+            raise _unreadable(path, "展開後のサイズが申告と違い、異常に大きいため読み込みを中止しました。")
+        crc = zlib.crc32(piece, crc)
+        if keep:
+            out.append(piece)
+        if inflater is not None and inflater.eof:
+            break
+    if inflater is not None and not inflater.eof:
+        raise zipfile.BadZipFile("deflate stream cut short")
+    if size != info.file_size or crc != info.CRC:
+        raise zipfile.BadZipFile("size or CRC differs")
+    return b"".join(out)
 
 
 def _sheet_lookup(names: list[str]) -> dict[str, str]:
@@ -163,10 +232,31 @@ def _rows(ws) -> list[tuple]:
     if _plain_xml_part(ws):
         try:
             return _rows_fast(ws)
+        except SheetTooLarge:
+            raise
         except BAD_WORKBOOK:  # anything unusual: openpyxl's own parser decides, and raises what it raises
             pass
     ws.reset_dimensions()  # files written by other tools often carry a wrong <dimension>
-    return [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+    out, held = [], 0
+    for r in ws.iter_rows(min_row=1, values_only=True):
+        row = _trimmed(r)
+        held += len(row) + 1
+        if held > MAX_SHEET_CELLS:
+            raise SheetTooLarge
+        out.append(row)
+    return out
+
+
+class SheetTooLarge(Exception):
+    """A sheet whose rows reach further than any clerk's: refused before it costs gigabytes."""
+
+
+def _trimmed(row) -> tuple:
+    """A row up to its last cell with a value: an empty cell in column XFD costs nothing."""
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return tuple(row[:end])
 
 
 def _plain_xml_part(ws) -> bool:
@@ -221,17 +311,22 @@ def _rows_fast(ws) -> list[tuple]:
         }
         row_tag = _reader.ROW_TAG
         counter = 1
+        held = 0  # cells held so far (each row also counts one)
         fast = _CellValues(parser) if wb.data_only else None
         for _, element in ElementTree.iterparse(src):
             tag = element.tag
             if tag == row_tag:
                 idx, cells = (fast.row(element) if fast else None) or _openpyxl_row(parser, element)
                 element.clear()
+                width = max((column for column, value in cells if value is not None), default=0)
+                held += width + max(0, idx - counter) + 1
+                if held > MAX_SHEET_CELLS:
+                    raise SheetTooLarge
                 while counter < idx:  # rows missing from the XML
                     out.append(())
                     counter += 1
                 if counter <= idx:
-                    values = [None] * (cells[-1][0] if cells else 0)
+                    values = [None] * width
                     for column, value in cells:
                         if 1 <= column <= len(values):
                             values[column - 1] = value
@@ -437,6 +532,12 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             try:
                 rows = _rows(wb[actual])
                 frows = _rows(formula_wb[actual]) if formula_wb is not None else None
+            except SheetTooLarge:
+                raise _unreadable(
+                    path,
+                    f"シート「{actual}」のデータの範囲が広すぎます（右端の列や下端の行まで値や書式が入っています）。"
+                    "使っていない行と列を削除して保存し直してください。",
+                ) from None
             except BAD_WORKBOOK as e:
                 _ours_unless_openpyxl(e)
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
@@ -634,10 +735,22 @@ def _merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
 
 
 def _fill_merged(rows: list[tuple], ranges: list[tuple[int, int, int, int]]) -> None:
-    """Clerks merge cells (one 協議会ID beside many members): every cell of a range reads as its anchor."""
+    """Clerks merge cells (one 協議会ID beside many members): every cell of a range reads as its anchor.
+
+    The cost stays in proportion to the cells the sheet holds: a range is cut at the widest row (the cells
+    beyond hold nothing, and no header can be there), and ranges that together cover more cells than the
+    sheet has overlap, which Excel never writes: the first ones are filled, the rest ignored.
+    """
+    widest = max(map(len, rows), default=0)
+    budget = len(rows) * widest
     for r1, c1, r2, c2 in ranges:
-        if r1 > len(rows) or (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
+        c2 = min(c2, widest)
+        r2 = min(r2, len(rows))
+        if r1 > len(rows) or c1 > c2 or r1 > r2 or (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:
             continue
+        budget -= (r2 - r1 + 1) * (c2 - c1 + 1)
+        if budget < 0:
+            break
         anchor = rows[r1 - 1][c1 - 1] if c1 <= len(rows[r1 - 1]) else None
         if anchor is None:
             continue

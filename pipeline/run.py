@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import json
 import os
 import threading
@@ -28,11 +29,15 @@ from .write import (
     MANIFEST,
     MAX_FOLDER,
     OVERVIEW,
+    RESERVED_AT_ROOT,
     Manifest,
     Names,
     OutputBusy,
+    OutputLink,
     OutputLock,
     atomic_write,
+    guard_output,
+    link_on_the_way,
     remove_stale_temporaries,
     sha256,
     write_error_message,
@@ -57,7 +62,8 @@ class WriteFailure:
     def finding(self, canon: dict[str, str]) -> Finding:
         sheet, row = self.document.source or (None, None)
         actual = next((a for a, c in canon.items() if c == sheet), sheet)
-        return make_finding("write-failed", write_error_message(self.document.path, self.error), sheet=actual, row=row)
+        rule = "output-link" if isinstance(self.error, OutputLink) else "write-failed"
+        return make_finding(rule, write_error_message(self.document.path, self.error), sheet=actual, row=row)
 
 
 @dataclass
@@ -162,11 +168,20 @@ def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
     for p in sorted(input_dir.iterdir()):
         if not p.is_file() or p.name.startswith(("~$", ".")) or p.suffix.lower() not in WORKBOOK_SUFFIXES:
             continue
+        if p.is_symlink() and not _inside(p, input_dir):
+            continue  # a link is read only when its target lies inside the input folder (SPEC section 6)
         if p.name == ELECTION_BOOK:
             elections = p
         else:
             books.append(p)
     return books, elections
+
+
+def _inside(link: Path, folder: Path) -> bool:
+    try:
+        return link.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 Progress = Callable[[str, int, int], None]
@@ -192,6 +207,7 @@ def reports(
             "（例: kobankyo reports --input . --output 結果）。"
         )
     _check_writable(output_dir)
+    guard_output(output_dir)
     try:
         with OutputLock(output_dir, options.lock_wait_s) as lock:
             if not lock.left_clean:  # a run killed part-way may have left temporary files
@@ -204,6 +220,8 @@ def reports(
             f"出力フォルダ「{output_dir}」は別の実行（{who}）が使っています。"
             "その実行が終わってから、もう一度実行してください。"
         ) from None
+    except OutputLink as e:  # the lock file is a planted link
+        raise RunFailed(e.message()) from None
 
 
 def _locked_run(input_dir, output_dir, options, templates, progress, on_report) -> RunReport:
@@ -253,8 +271,12 @@ def annotated_path(output_dir: Path, wr: WorkbookRun) -> Path:
 def _check_writable(output_dir: Path) -> None:
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / ".write-test"
-        probe.write_bytes(b"")
+        probe = output_dir / f".write-test-{os.getpid()}"
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # never through a planted link
+        except FileExistsError:  # left by a killed run of a process with the same id (or planted: removed)
+            probe.unlink()
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         probe.unlink()
     except OSError as e:
         raise RunFailed(f"出力フォルダ「{output_dir}」に書き込めません（{e.strerror or type(e).__name__}）。") from None
@@ -285,6 +307,7 @@ def validate_and_write(
     report.forms = form_set = _form_set(input_dir, options)  # a broken template stops the run here
     form_paths = tuple(form_set.paths.items()) if form_set.custom else None
     output_dir.mkdir(parents=True, exist_ok=True)
+    guard_output(output_dir)
     cache = RunCache(output_dir)
     if not (output_dir / MANIFEST).exists():
         # Without the manifest no document is known as ours: work everything out again, so that the files
@@ -341,6 +364,7 @@ def validate_and_write(
     ordered = [runs[p] for p in books]
     _assign_folders(ordered, manifest, input_dir, options)
     _flag_duplicate_stations(ordered)
+    linked, link_findings = _flag_output_links(ordered, output_dir)  # nothing is written through a link
     for wr in ordered:
         if wr.cached and [f.to_json() for f in wr.run_findings] != wr.extra_before:
             # Another workbook of the same station came or went: its findings, and what they block, change.
@@ -353,7 +377,7 @@ def validate_and_write(
     copies: dict[int, Path] = {}
     todo = []
     for wr in ordered:
-        if not (wr.result.has_book and wr.folder):
+        if not (wr.result.has_book and wr.folder) or id(wr) in linked:
             continue
         if not wr.cached:
             todo.append(wr)
@@ -390,6 +414,8 @@ def validate_and_write(
             if progress and documents and not wr.cached:
                 done += 1
                 progress(wr.result.file, done, steps)
+    for wr, finding in link_findings:
+        wr.run_findings.append(finding)
     report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
     present = {p.name for p in books} | ({election_path.name} if election_path else set())
     report.same_as_last = (
@@ -398,7 +424,7 @@ def validate_and_write(
     if todo or not report.same_as_last or manifest.journal.exists():
         manifest.save()  # else nothing was written, and the manifest on disk is already right
     for p, wr in runs.items():
-        if not wr.cached and not wr.write_failures and not wr.internal_errors:
+        if not wr.cached and not wr.write_failures and not wr.internal_errors and id(wr) not in linked:
             cache.keep(
                 p, shas[p], env, wr.result, wr.folder, wr.documents, [f.to_json() for f in wr.run_findings], wr.summary
             )
@@ -436,7 +462,7 @@ def _templates_present() -> None:
 
 def _assign_folders(ordered: list[WorkbookRun], manifest: Manifest, input_dir: Path, options: RunOptions) -> None:
     """Folders are named in input order, so the same input always gives the same tree."""
-    folders = Names()
+    folders = Names(RESERVED_AT_ROOT)
     if options.only is not None:
         # A watch run re-reads some workbooks: the others keep the folders they were given.
         processed = {wr.result.file for wr in ordered}
@@ -463,6 +489,25 @@ def run(
     """Validate and write documents only (no 検証結果 files, no PDFs): for scripts and tests of those stages."""
     opts = RunOptions(options.as_of, options.strict, options.long_tenure_years, documents=documents)
     return validate_and_write(input_dir, output_dir, opts, templates=templates)
+
+
+def _flag_output_links(runs: list[WorkbookRun], output_dir: Path) -> tuple[set[int], list]:
+    """output-link (SPEC section 6) for a station folder that is a link the run did not create: nothing of
+    that workbook is written, and the finding blocks its documents. Returns those workbooks, and the
+    findings for a 検証結果.xlsx or 概要.html that is such a link, to add once the rest is written (a link
+    in place of a document or a form folder blocks just those documents, as a write that failed)."""
+    linked, later = set(), []
+    for wr in runs:
+        if not (wr.result.has_book and wr.folder):
+            continue
+        if (link := link_on_the_way(output_dir / wr.folder)) is not None:
+            wr.run_findings.append(make_finding("output-link", OutputLink(link).message()))
+            linked.add(id(wr))
+            continue
+        for name in (ANNOTATED, OVERVIEW):
+            if (link := link_on_the_way(output_dir / wr.folder / name)) is not None:
+                later.append((wr, make_finding("output-link", OutputLink(link).message())))
+    return linked, later
 
 
 def _flag_duplicate_stations(runs: list[WorkbookRun]) -> None:
@@ -634,6 +679,7 @@ def _finish_job(job: tuple) -> tuple:
     """In a worker: phase 2 of one workbook against its part of the manifest."""
     global _WORKER_TEMPLATES
     finish, wr, files, keys = job
+    guard_output(finish.output_dir)  # a spawned worker: the parent's guard is not inherited
     if finish.documents and not wr.cached and _WORKER_TEMPLATES is None:
         _WORKER_TEMPLATES = _load_templates(None, finish.form_paths)
     manifest = Manifest.part_of(finish.output_dir, files, keys)
@@ -658,10 +704,14 @@ def annotate_one(
         ],
         ensure_ascii=False,
     ).encode()
-    try:  # what the copy shows, and the program (its output version) that makes it
-        key = sha256(r.path.read_bytes() + listed + version.output_version().encode())
+    try:
+        with open(r.path, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256")
+        digest.update(listed)
+        digest.update(version.output_version().encode())  # and the program that makes the copy
+        key = digest.hexdigest()
     except OSError as e:
-        return None, f"{r.file}: {write_error_message(r.path, e)}"
+        return None, f"{r.file}: 「{r.path.name}」を読み取れません（{e.strerror or type(e).__name__}）。"
     if manifest.keys.get(rel) == key and path.exists():
         return path, None
     from .annotate import annotate_book  # only when a copy is to be made
@@ -715,9 +765,12 @@ def write_documents(
                     doc.status == "kept-edited" and bool(old) and old.split(":")[-1] != key.split(":")[-1]
                 )
             except OSError as e:
-                # A file open in Word (Windows locks it), a full disk: say so, keep going.
-                doc.status, doc.blocked_by, doc.blocked_at = "blocked", ["write-failed"], [doc.path]
-                failures.append(WriteFailure(doc, e))
+                # A file open in Word (Windows locks it), a full disk, a planted link: say so, keep going.
+                link = isinstance(e, OutputLink)
+                doc.status, doc.blocked_at = "blocked", [doc.path]
+                doc.blocked_by = ["output-link" if link else "write-failed"]
+                if not (link and any(f.error.filename == e.filename for f in failures)):
+                    failures.append(WriteFailure(doc, e))  # a link: said once, not for every document behind it
         docs.append(doc)
     produced = {d.path for d in docs} | {d.new_path for d in docs if d.new_path}
     for rel in manifest.forget_missing(folder + "/", produced):

@@ -9,7 +9,9 @@ import itertools
 import json
 import os
 import re
+import stat
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -19,6 +21,7 @@ ANNOTATED = "検証結果.xlsx"  # the annotated copy of a station workbook, in 
 OVERVIEW = "概要.html"  # each station's overview page, beside its 検証結果.xlsx
 INDEX = "index.html"  # the prefecture's overview page, at the top of the output folder
 JOURNAL = ".manifest.journal"
+LOCK_NAME = ".kobankyo.lock"
 MAX_NAME = 120  # characters of one file name (SPEC section 4)
 MAX_NAME_BYTES = 255  # bytes of one name in UTF-8: the limit of Linux file systems
 # Windows' MAX_PATH is 260 with the drive and the final NUL; an output folder up to 100 characters deep
@@ -61,14 +64,32 @@ def safe_name(stem: str, suffix: str = "", max_chars: int = MAX_NAME) -> str:
     return s + suffix
 
 
+# The run's own files and folders at the top of the output folder (SPEC section 6): no station folder may
+# take one of these names, compared as Windows and macOS compare names (without case, after NFC).
+RESERVED_AT_ROOT = (
+    INDEX,
+    "検証結果.json",
+    "県集計.xlsx",
+    MANIFEST,
+    JOURNAL,
+    ".kobankyo-cache",
+    ".kobankyo.lock",
+    ".kobankyo-logs",
+)
+
+
+def _name_key(rel: str) -> str:
+    return unicodedata.normalize("NFC", rel).casefold()
+
+
 class Names:
     """Hands out relative paths, never the same one twice, also as Windows compares names (ignoring case)."""
 
-    def __init__(self) -> None:
-        self.used: set[str] = set()
+    def __init__(self, reserved: tuple[str, ...] = ()) -> None:
+        self.used: set[str] = {_name_key(r) for r in reserved}
 
     def reserve(self, rel: str) -> None:
-        self.used.add(rel.casefold())
+        self.used.add(_name_key(rel))
 
     def take(self, folder: str, stem: str, suffix: str = ".docx", max_chars: int = MAX_NAME) -> str:
         budget = min(max_chars, MAX_REL - (len(folder) + 1 if folder else 0))
@@ -77,8 +98,8 @@ class Names:
             tail = "" if n == 1 else f"_{n}"  # kept even when a long stem has to be shortened
             name = safe_name(safe_name(stem, suffix, budget - len(tail))[: -len(suffix) or None] + tail, suffix, budget)
             rel = f"{folder}/{name}" if folder else name
-            if rel.casefold() not in self.used:
-                self.used.add(rel.casefold())
+            if _name_key(rel) not in self.used:
+                self.used.add(_name_key(rel))
                 return rel
             n += 1
 
@@ -88,8 +109,72 @@ _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _DENIED = {errno.EACCES, errno.EPERM, errno.EBUSY, getattr(errno, "ETXTBSY", errno.EACCES)}
 
 
+class OutputLink(OSError):
+    """A path in the output folder that goes through a symbolic link or junction this run did not create."""
+
+    def __init__(self, link: str) -> None:
+        super().__init__(errno.ELOOP, "リンクです", link)
+        self.link = link
+
+    def message(self) -> str:
+        return (
+            f"「{self.link}」は、この実行が作ったものではないリンク（シンボリックリンクまたはジャンクション）です。"
+            "リンク先のファイルを書き換えないよう、ここへの書き込みをやめました。"
+            "リンクを削除するか別の場所へ移してから、もう一度実行してください。"
+        )
+
+
+_ROOTS: list[str] = []  # the output folders of this process: paths below them are checked for links
+
+
+def guard_output(root: Path) -> None:
+    """Check every later write below root for links (the root itself may be a link: the clerk chose it)."""
+    r = os.path.abspath(root)
+    if r not in _ROOTS:
+        _ROOTS.append(r)
+
+
+def _is_link(st: os.stat_result) -> bool:
+    junction = getattr(stat, "IO_REPARSE_TAG_MOUNT_POINT", None)
+    return stat.S_ISLNK(st.st_mode) or (junction is not None and getattr(st, "st_reparse_tag", None) == junction)
+
+
+def link_on_the_way(path: Path | str) -> str | None:
+    """The first link between an output folder and path (path itself included), or None."""
+    p = os.path.abspath(path)
+    for root in _ROOTS:
+        if not p.startswith(root + os.sep):
+            continue
+        cur = root
+        for part in p[len(root) + 1 :].split(os.sep):
+            cur = os.path.join(cur, part)
+            try:
+                st = os.lstat(cur)
+            except OSError:
+                return None  # not there yet: what follows will be made by this run
+            if _is_link(st):
+                return cur
+        return None
+    return None
+
+
+def check_no_link(path: Path | str) -> None:
+    link = link_on_the_way(path)
+    if link is not None:
+        raise OutputLink(link)
+
+
+def safe_relative(rel: object) -> bool:
+    """A relative path that stays inside its folder: what the manifest and the run record may name."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or ":" in rel or "\x00" in rel or rel.startswith("/"):
+        return False
+    return all(p not in ("", ".", "..") for p in rel.split("/"))
+
+
 def write_error_message(path: str | Path, e: OSError) -> str:
     """What went wrong with a write, in the clerk's words, naming the path and the real cause."""
+    if isinstance(e, OutputLink):
+        return e.message()
     code = e.errno
     if code in _NO_SPACE:
         why = "ディスクの空き容量が足りません。不要なファイルを削除して空きを作ってから、もう一度実行してください。"
@@ -138,7 +223,10 @@ def atomic_write(path: Path, data: bytes | Callable[[BinaryIO], None], *, durabl
     durable=False skips the fsync: for generated documents, which a killed process cannot leave half
     written either (the rename is atomic) and which the next run re-renders byte for byte and adopts;
     only a power cut could lose them, and thousands of fsyncs are most of a run's writing time.
+
+    Raises OutputLink, writing nothing, when a folder on the way or the file itself is a link.
     """
+    check_no_link(path)
     while True:
         tmp = path.parent / f"{TMP_PREFIX}{os.getpid()}-{next(_TMP_COUNTER)}.tmp"
         try:
@@ -183,7 +271,7 @@ def remove_stale_temporaries(root: Path) -> list[Path]:
 
 
 _OLD_SUFFIXES = {".docx", ".xlsx", ".json", ".pdf"}
-LOCK_NAME = ".kobankyo.lock"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class OutputBusy(Exception):
@@ -201,7 +289,11 @@ class OutputLock:
 
     def __enter__(self) -> OutputLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+b")  # held open for the whole run: the lock lives as long as the file
+        if os.path.islink(self.path):
+            raise OutputLink(str(self.path))
+        # Held open for the whole run: the lock lives as long as the file. Never through a planted link.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | _NOFOLLOW | getattr(os, "O_BINARY", 0), 0o666)
+        f = open(fd, "a+b")
         deadline = time.monotonic() + self.wait_s
         while not _try_lock(f):
             if time.monotonic() >= deadline:
@@ -292,6 +384,7 @@ class Manifest:
         self.journal = root / JOURNAL
         self._saved = ""  # sha256 of the text on disk: the text itself is megabytes for a prefecture
         try:
+            check_no_link(self.path)  # a manifest reached through a planted link is not ours
             text = self.path.read_text("utf-8")
             self._saved = sha256(text.encode("utf-8"))
             data = json.loads(text)
@@ -301,6 +394,11 @@ class Manifest:
         except (OSError, ValueError, AttributeError, TypeError):
             self.files, self.keys, self.folders = {}, {}, {}
         self._replay()
+        # The output folder is shared: an entry naming a path outside it was not written by this program.
+        for table in (self.files, self.keys):
+            for k in [k for k in table if not safe_relative(k)]:
+                del table[k]
+        self.folders = {k: v for k, v in self.folders.items() if safe_relative(v) and "/" not in v}
 
     def _replay(self) -> None:
         """Apply what a run killed before its final save had journalled, workbook by workbook."""
@@ -328,7 +426,9 @@ class Manifest:
         """Journal one folder's entries (appended, fsync'd): linear in the run, unlike saving the whole manifest."""
         files, keys = self.part(prefix.rstrip("/"))
         line = json.dumps({"prefix": prefix, "files": files, "keys": keys, "folders": self.folders}, ensure_ascii=False)
-        with open(self.journal, "a", encoding="utf-8") as f:
+        check_no_link(self.journal)
+        fd = os.open(self.journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, FILE_MODE)
+        with open(fd, "a", encoding="utf-8") as f:
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
@@ -375,7 +475,10 @@ class Manifest:
             return None
 
     def write(self, rel: str, render: Callable[[], bytes], key: str | None = None) -> tuple[str, str | None]:
-        """Write a generated document; returns (status, new_path) as the JSON contract names them."""
+        """Write a generated document; returns (status, new_path) as the JSON contract names them.
+
+        Raises OutputLink when the document or a folder on its way is a link the run did not create."""
+        check_no_link(self.root / rel)  # a planted link is never read as the clerk's edited document either
         current = self._on_disk(rel)
         ours = current is not None and sha256(current) == self.files.get(rel)
         if ours and key is not None and self.keys.get(rel) == key:

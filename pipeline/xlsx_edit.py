@@ -32,6 +32,18 @@ REL_SST = REL + "sharedStrings"
 REL_COMMENTS = REL + "comments"
 REL_VML = REL + "vmlDrawing"
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+MS_REL = "http://schemas.microsoft.com/office/2006/relationships/"
+# Excel 4.0 (XLM) macro sheets: code that Excel runs from a hidden sheet, named by Auto_Open and the like.
+MACRO_SHEET_KINDS = {"xlMacrosheet", "xlIntlMacrosheet", "macrosheet", "intlMacrosheet"}
+REL_CONTROL = REL + "control"  # an ActiveX control of a worksheet (xl/activeX/activeXN.xml and its .bin)
+# Names Excel runs on opening, closing or switching sheets (Auto_Open, Auto_Open2, auto_openFoo ...).
+AUTO_NAMES = ("auto_open", "auto_close", "auto_activate", "auto_deactivate")
+MACRO_CONTENT_TYPES = (
+    "application/vnd.ms-office.vbaProject",
+    "application/vnd.ms-office.activeX",
+    "application/vnd.ms-excel.macrosheet",
+    "application/vnd.ms-excel.intlmacrosheet",
+)
 CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
@@ -1424,6 +1436,35 @@ class Book:
         if len(names) == 0:
             self.wb.remove(names)
 
+    def defined_names(self) -> dict[str, str]:
+        """Workbook-level defined names and what they refer to."""
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            return {}
+        return {dn.get("name", ""): dn.text or "" for dn in names if dn.get("localSheetId") is None}
+
+    def set_defined_name(self, name: str, text: str | None, *, hidden: bool = True) -> None:
+        """Set (or with text None remove) a workbook-level defined name."""
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            if text is None:
+                return
+            names = etree.Element(q("definedNames"))
+            before = [
+                c for c in self.wb if etree.QName(c).localname in ("sheets", "functionGroups", "externalReferences")
+            ]
+            before[-1].addnext(names)
+        for dn in names.findall(q("definedName")):
+            if dn.get("name") == name and dn.get("localSheetId") is None:
+                names.remove(dn)
+        if text is not None:
+            dn = etree.SubElement(names, q("definedName"), name=name)
+            if hidden:
+                dn.set("hidden", "1")
+            dn.text = text
+        if len(names) == 0:
+            self.wb.remove(names)
+
     def set_print_titles(self, name: str, rows: str = "$1:$1") -> None:
         """Rows printed at the top of every page of sheet name (call after renumber_local_names: the
         localSheetId written is the sheet's position now)."""
@@ -1444,18 +1485,87 @@ class Book:
         dn.text = f"'{quoted}'!{rows}"
 
     def drop_macros(self) -> None:
-        """The copy is an .xlsx: no VBA project, and the workbook's content type says so."""
+        """The copy is an .xlsx with no macro of any kind: no VBA project, no Excel 4.0 macro sheet and no
+        name that runs one (Auto_Open ...), no ActiveX control; the workbook's content type says .xlsx."""
         for r in self.wb_rels.by_type(REL_VBA):
             target = resolve(self.wb_part, r.get("Target"))
             self.wb_rels.remove(r.get("Id"))
-            for extra in self.rels(target).items() if self.exists(target) else []:
-                self.remove_part(resolve(target, extra.get("Target")))
-            self.remove_part(target)
+            self._remove_with_targets(target)
+        gone = [ref.name for ref in self.sheets if ref.kind in MACRO_SHEET_KINDS or self._is_macro_part(ref.part)]
+        for name in gone:
+            ref = self.sheet(name)
+            if ref is not None and ref.part:
+                self._remove_with_targets(ref.part, keep_self=True)
+            self.remove_sheet(name)
+        self._drop_macro_names(gone)
+        for ref in self.sheets:
+            if ref.kind == "worksheet" and ref.part and self.exists(rels_path(ref.part)):
+                self._drop_controls(ref)
         for o in self.ct.findall(q("Override", CT_NS)):
             if o.get("ContentType") == CT_MACRO_MAIN:
                 o.set("ContentType", CT_MAIN)
-            elif o.get("ContentType", "").startswith("application/vnd.ms-office.vbaProject"):
+            elif o.get("ContentType", "").startswith(MACRO_CONTENT_TYPES):
                 self.ct.remove(o)
+        for d in self.ct.findall(q("Default", CT_NS)):
+            if d.get("ContentType", "").startswith(MACRO_CONTENT_TYPES):
+                self.ct.remove(d)
+
+    def _is_macro_part(self, part: str | None) -> bool:
+        if not part:
+            return False
+        for o in self.ct.findall(q("Override", CT_NS)):
+            if o.get("PartName", "").lstrip("/") == part:
+                return o.get("ContentType", "").startswith(MACRO_CONTENT_TYPES)
+        return False
+
+    def _remove_with_targets(self, part: str, *, keep_self: bool = False) -> None:
+        """A part and the parts its relationships point at (a VBA project's signature, a control's .bin)."""
+        if self.exists(rels_path(part)):
+            for extra in self.rels(part).items():
+                if extra.get("TargetMode") != "External":
+                    target = resolve(part, extra.get("Target", ""))
+                    if self.exists(target):
+                        self._remove_with_targets(target)
+        if not keep_self:
+            self.remove_part(part)
+
+    def _drop_macro_names(self, sheets: list[str]) -> None:
+        """Defined names that run or point at macros: Auto_Open and its kin, XLM functions and commands, and
+        every name that refers to a macro sheet removed."""
+        names = self.wb.find(q("definedNames"))
+        if names is None:
+            return
+        refs = [f"{n}!" for n in sheets] + ["'" + n.replace("'", "''") + "'!" for n in sheets]
+        for dn in list(names):
+            name = (dn.get("name") or "").removeprefix("_xlnm.").casefold()
+            text = dn.text or ""
+            if (
+                name.startswith(AUTO_NAMES)
+                or any(dn.get(a) in ("1", "true") for a in ("function", "vbProcedure", "xlm"))
+                or any(r in text for r in refs)
+            ):
+                names.remove(dn)
+        if len(names) == 0:
+            self.wb.remove(names)
+
+    def _drop_controls(self, ref: SheetRef) -> None:
+        """A worksheet's ActiveX controls: their parts, relationships and the <controls> element."""
+        rels = self.rels(ref.part)
+        controls = [r for r in rels.items() if r.get("Type") in (REL_CONTROL, MS_REL + "activeXControlBinary")]
+        if not controls:
+            return
+        for r in controls:
+            if r.get("TargetMode") != "External":
+                self._remove_with_targets(resolve(ref.part, r.get("Target", "")))
+            rels.remove(r.get("Id"))
+        tail = self.worksheet(ref.name).tail_el()
+        for el in list(tail.iter(q("controls"))):
+            holder = el
+            # Excel writes <controls> inside mc:AlternateContent: the whole alternative goes.
+            while holder.getparent() is not None and holder.getparent() is not tail:
+                holder = holder.getparent()
+            if holder.getparent() is tail:
+                tail.remove(holder)
 
     def drop_app_sheet_lists(self) -> None:
         """docProps/app.xml lists the sheets: drop the lists (optional) rather than keep them stale."""

@@ -140,7 +140,7 @@ def _both(data: bytes) -> tuple[list[tuple], list[tuple]]:
         ws = wb.worksheets[0]
         fast = read._rows_fast(ws)
         ws.reset_dimensions()
-        slow = [tuple(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+        slow = [read._trimmed(r) for r in ws.iter_rows(min_row=1, values_only=True)]  # up to the last value
     # Typed: True == 1 and 1.0 == 1 in Python, but not to a rule that reads a cell's value.
     return _typed(fast), _typed(slow)
 

@@ -29,7 +29,7 @@ DOC_ROWS = {
 }
 # The CLI case below plants these; the other rules are planted by test_rules.FAILING and test_read.UNREADABLE.
 CLI_CASE = "reports: two workbooks of テスト警察署, a folder where the first 委嘱状 .docx goes"
-CLI_RULES = {"write-failed", "duplicate-station"}
+CLI_RULES = {"write-failed", "duplicate-station", "output-link"}
 DECLARED = {c[1] for c in test_rules.FAILING} | ({"file-unreadable"} if test_read.UNREADABLE else set())
 DECLARED |= CLI_RULES
 # A bug of ours stands in for itself: validation raising where no input can make it (tests/test_crash.py).
@@ -52,11 +52,15 @@ def _cli_run(tmp: Path) -> set[str]:
     taken = out / "テスト警察署" / "委嘱状" / "一番町交番連絡協議会_佐藤　一郎_20240401.docx"
     taken.mkdir(parents=True)
     (taken / "keep.txt").write_text("not a document")
+    outside = tmp / "outside"  # SPEC section 6: a link the run did not create blocks that output (output-link)
+    outside.mkdir()
+    (out / "テスト警察署" / "開催結果報告書").symlink_to(outside, target_is_directory=True)
     code = main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()])
     report = json.loads((out / "検証結果.json").read_text("utf-8"))
     rules = {f["rule"] for w in report["workbooks"] for f in w["findings"]}
     assert code == 1, f"exit code {code}; findings {sorted(rules)}"
     assert (taken / "keep.txt").read_text() == "not a document"
+    assert list(outside.iterdir()) == []
     return rules
 
 
