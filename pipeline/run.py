@@ -296,143 +296,217 @@ def validate_and_write(
 
     A workbook whose inputs are all as the last run saw them is taken from the run record (cache.py):
     neither validated nor rendered, and pandas is not even imported when that holds for every workbook.
+    The run is four named steps (RunSteps): find the work, validate what changed, write, record.
     """
-    documents = options.documents
-    books, election_path = discover(input_dir)
-    if options.only is not None:
-        wanted = {p.resolve() for p in options.only}
-        books = [b for b in books if b.resolve() in wanted]
-    report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
-    report.crash_log = log = CrashLog(output_dir)
-    report.forms = form_set = _form_set(input_dir, options)  # a broken template stops the run here
-    form_paths = tuple(form_set.paths.items()) if form_set.custom else None
-    output_dir.mkdir(parents=True, exist_ok=True)
-    guard_output(output_dir)
-    cache = RunCache(output_dir)
-    if not (output_dir / MANIFEST).exists():
-        # Without the manifest no document is known as ours: work everything out again, so that the files
-        # on disk that are as they would be written are adopted and the manifest is rebuilt.
-        cache.entries = {}
-    election_sha = file_sha(election_path) if election_path is not None else None
-    env = RunCache.environment(options, election_sha)
-    if form_set.custom:  # the office's templates: a change of one is a change of every document's input
-        env = sha256((env + form_set.fingerprint()).encode())
-    shas = {p: file_sha(p) for p in books}
-    runs: dict[Path, WorkbookRun] = {}
-    election: list[Result] = []  # the shared election list's result, once known (a model read only if needed)
-    for p in books:
-        hit = cache.lookup(p, shas[p], env, functools.partial(_validate_again, options.validation(), election))
-        if hit is not None:
-            runs[p] = WorkbookRun(
-                hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra, summary=hit.summary
-            )
-    fresh = [p for p in books if p not in runs]
-    manifest = Manifest(output_dir)
-    checked = None
-    steps = len(fresh) * (2 if documents else 1)
-    if documents and fresh:
-        if len(fresh) < PARALLEL_MIN or templates is not None:
-            checked = _load_templates(templates, form_paths)  # fail fast on a broken template, before any work
-        else:
-            # The workers load and check their own copies; the parent need not hold docxtpl too.
-            _templates_present()
-    # Phase 1: validate the workbooks that changed (in parallel when there are many). Its workers import
-    # pandas, pandera and openpyxl; they are gone before phase 2, whose workers need none of them.
-    with _pool(len(fresh), templates) as pool:
-        if election_path is not None:
-            hit = cache.lookup(election_path, election_sha, env, functools.partial(_elections_again, options.as_of))
+    steps = RunSteps(input_dir, output_dir, options, templates, progress, annotate)
+    steps.find_work()
+    steps.validate_changed()
+    steps.write()
+    steps.record()
+    return steps.report
+
+
+@dataclass(eq=False)
+class RunSteps:
+    """One run's state, passed from step to step; each step reads what the earlier ones left."""
+
+    input_dir: Path
+    output_dir: Path
+    options: RunOptions
+    templates: dict[str, FormTemplate] | None
+    progress: Progress | None
+    annotate: bool
+    # Left by find_work:
+    report: RunReport = field(init=False)
+    books: list[Path] = field(init=False)
+    election_path: Path | None = field(init=False)
+    cache: RunCache = field(init=False)
+    manifest: Manifest = field(init=False)
+    env: str = field(init=False)
+    election_sha: str | None = field(init=False)
+    shas: dict[Path, str] = field(init=False)
+    runs: dict[Path, WorkbookRun] = field(init=False)
+    fresh: list[Path] = field(init=False)
+    form_paths: tuple | None = field(init=False)
+    checked: dict[str, FormTemplate] | None = None
+    # Left by validate_changed:
+    ordered: list[WorkbookRun] = field(default_factory=list)
+    linked: set[int] = field(default_factory=set)
+    link_findings: list = field(default_factory=list)
+    # Left by write:
+    todo: list[WorkbookRun] = field(default_factory=list)
+
+    @property
+    def log(self) -> CrashLog:
+        return self.report.crash_log
+
+    def find_work(self) -> None:
+        """The workbooks of the input folder, the form set, and which workbooks the run record already holds
+        as they are now (those are neither validated nor rendered again)."""
+        options, output_dir = self.options, self.output_dir
+        books, self.election_path = discover(self.input_dir)
+        if options.only is not None:
+            wanted = {p.resolve() for p in options.only}
+            books = [b for b in books if b.resolve() in wanted]
+        self.books = books
+        self.report = report = RunReport(options.as_of, self.input_dir, output_dir, documents=options.documents)
+        report.crash_log = CrashLog(output_dir)
+        report.forms = form_set = _form_set(self.input_dir, options)  # a broken template stops the run here
+        self.form_paths = tuple(form_set.paths.items()) if form_set.custom else None
+        output_dir.mkdir(parents=True, exist_ok=True)
+        guard_output(output_dir)
+        self.cache = cache = RunCache(output_dir)
+        if not (output_dir / MANIFEST).exists():
+            # Without the manifest no document is known as ours: work everything out again, so that the files
+            # on disk that are as they would be written are adopted and the manifest is rebuilt.
+            cache.entries = {}
+        self.election_sha = file_sha(self.election_path) if self.election_path is not None else None
+        self.env = RunCache.environment(options, self.election_sha)
+        if form_set.custom:  # the office's templates: a change of one is a change of every document's input
+            self.env = sha256((self.env + form_set.fingerprint()).encode())
+        self.shas = {p: file_sha(p) for p in books}
+        self.runs = {}
+        self._election: list[Result] = []  # the shared election list's result, once known
+        again = functools.partial(_validate_again, options.validation(), self._election)
+        for p in books:
+            hit = cache.lookup(p, self.shas[p], self.env, again)
             if hit is not None:
-                er = hit.result
+                self.runs[p] = WorkbookRun(
+                    hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra, summary=hit.summary
+                )
+        self.fresh = [p for p in books if p not in self.runs]
+        self.manifest = Manifest(output_dir)
+        if options.documents and self.fresh:
+            if len(self.fresh) < PARALLEL_MIN or self.templates is not None:
+                # Fail fast on a broken template, before any work.
+                self.checked = _load_templates(self.templates, self.form_paths)
             else:
-                job = (election_path, options.as_of)
-                er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
-                if er.crash is None:
-                    cache.keep(election_path, election_sha, env, er, None, [], [])
-            election.append(er)
-            report.workbooks.append(ewr := WorkbookRun(er, cached=hit is not None))
-            if er.crash is not None:
-                ewr.crashed(er.crash, log)
-        mapper = pool.map if pool else map
-        shared = _shared_elections(election) if fresh else []
-        jobs = [(p, options.validation(), shared, cache.model_path(shas[p], env)) for p in fresh]
-        for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
-            if progress:
-                progress(result.file, i + 1, steps)
-            runs[p] = WorkbookRun(result)
-            if result.crash is not None:
-                runs[p].crashed(result.crash, log)
-    ordered = [runs[p] for p in books]
-    _assign_folders(ordered, manifest, input_dir, options)
-    _flag_duplicate_stations(ordered)
-    linked, link_findings = _flag_output_links(ordered, output_dir)  # nothing is written through a link
-    for wr in ordered:
-        if wr.cached and [f.to_json() for f in wr.run_findings] != wr.extra_before:
-            # Another workbook of the same station came or went: its findings, and what they block, change.
-            wr.cached, wr.documents = False, []
-    report.workbooks.extend(ordered)
-    # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
-    # workbook's files live in its own folder, so the workers never write the same file.
-    # The station pages are written here too, except in a watch run (its index needs every workbook).
-    pages = options.as_of if annotate and options.only is None else None
-    copies: dict[int, Path] = {}
-    todo = []
-    for wr in ordered:
-        if not (wr.result.has_book and wr.folder) or id(wr) in linked:
-            continue
-        if not wr.cached:
-            todo.append(wr)
-        elif annotate and (path := annotated_path(output_dir, wr)).exists() and _page_present(output_dir, wr, pages):
-            copies[id(wr)] = path  # the workbook is as the last run saw it: so are its copy and page
-        elif annotate:
-            todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
-    if not documents and not annotate:
-        todo = []
-    report.made_at = clock.stamp(clock.now())
-    job = Finish(
-        output_dir, options.strict, documents, annotate, pages, report.made_at, form_paths, tuple(form_set.lines())
-    )
-    with _pool(len(todo), templates) as pool:
-        if pool is None:
-            if documents and checked is None and any(not wr.cached for wr in todo):
-                checked = _load_templates(templates, form_paths)
-            outcomes = ((*job.run(wr, checked, manifest), None, None) for wr in todo)
+                # The workers load and check their own copies; the parent need not hold docxtpl too.
+                _templates_present()
+
+    def validate_changed(self) -> None:
+        """Phase 1: validate the workbooks that changed (in parallel when there are many), then the findings
+        across workbooks (duplicate stations, links in the output folder)."""
+        # Its workers import pandas, pandera and openpyxl; they are gone before phase 2, which needs none.
+        options, cache, env, report = self.options, self.cache, self.env, self.report
+        with _pool(len(self.fresh), self.templates) as pool:
+            if self.election_path is not None:
+                self._validate_elections(pool)
+            mapper = pool.map if pool else map
+            shared = _shared_elections(self._election) if self.fresh else []
+            jobs = [(p, options.validation(), shared, cache.model_path(self.shas[p], env)) for p in self.fresh]
+            for i, (p, result) in enumerate(zip(self.fresh, mapper(_validate_job, jobs), strict=True)):
+                if self.progress:
+                    self.progress(result.file, i + 1, self._steps)
+                self.runs[p] = WorkbookRun(result)
+                if result.crash is not None:
+                    self.runs[p].crashed(result.crash, self.log)
+        self.ordered = ordered = [self.runs[p] for p in self.books]
+        _assign_folders(ordered, self.manifest, self.input_dir, options)
+        _flag_duplicate_stations(ordered)
+        self.linked, self.link_findings = _flag_output_links(ordered, self.output_dir)  # nothing through a link
+        for wr in ordered:
+            if wr.cached and [f.to_json() for f in wr.run_findings] != wr.extra_before:
+                # Another workbook of the same station came or went: its findings, and what they block, change.
+                wr.cached, wr.documents = False, []
+        report.workbooks.extend(ordered)
+
+    @property
+    def _steps(self) -> int:
+        return len(self.fresh) * (2 if self.options.documents else 1)
+
+    def _validate_elections(self, pool) -> None:
+        """The shared 選挙期間.xlsx: from the record, or validated first (every station's rules read it)."""
+        path, sha, env, as_of = self.election_path, self.election_sha, self.env, self.options.as_of
+        hit = self.cache.lookup(path, sha, env, functools.partial(_elections_again, as_of))
+        if hit is not None:
+            er = hit.result
         else:
-            outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
-        done = len(fresh)
-        for wr, (docs, failures, copy, problems, summary, crashes, files, keys) in zip(todo, outcomes, strict=True):
-            wr.summary = summary
-            for crash in crashes:
-                wr.crashed(crash, log)
-            if documents and not wr.cached:
-                wr.documents, wr.write_failures = docs, failures
-            if copy is not None:
-                copies[id(wr)] = copy
-            report.annotate_failed += problems
-            if files is not None:  # the worker's view of this folder replaces the parent's
-                manifest.replace_part(wr.folder + "/", files, keys)
-            manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
-            if progress and documents and not wr.cached:
-                done += 1
-                progress(wr.result.file, done, steps)
-    for wr, finding in link_findings:
-        wr.run_findings.append(finding)
-    report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
-    present = {p.name for p in books} | ({election_path.name} if election_path else set())
-    report.same_as_last = (
-        options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
-    )
-    if todo or not report.same_as_last or manifest.journal.exists():
-        manifest.save()  # else nothing was written, and the manifest on disk is already right
-    for p, wr in runs.items():
-        if not wr.cached and not wr.write_failures and not wr.internal_errors and id(wr) not in linked:
-            cache.keep(
-                p, shas[p], env, wr.result, wr.folder, wr.documents, [f.to_json() for f in wr.run_findings], wr.summary
-            )
-    if options.only is not None:  # the record keeps the workbooks this run did not look at
-        present |= {p.name for p in discover(input_dir)[0]}
-    cache.save(present)
-    report.record_sha = cache.sha
-    return report
+            job = (path, as_of)
+            er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
+            if er.crash is None:
+                self.cache.keep(path, sha, env, er, None, [], [])
+        self._election.append(er)
+        self.report.workbooks.append(ewr := WorkbookRun(er, cached=hit is not None))
+        if er.crash is not None:
+            ewr.crashed(er.crash, self.log)
+
+    def write(self) -> None:
+        """Phase 2: each workbook's documents, then its 検証結果.xlsx and 概要.html, workbook by workbook; each
+        workbook's files live in its own folder, so the workers never write the same file. (A watch run writes
+        no station page here: its index needs every workbook.)"""
+        options, output_dir, report, annotate = self.options, self.output_dir, self.report, self.annotate
+        documents = options.documents
+        pages = options.as_of if annotate and options.only is None else None
+        copies: dict[int, Path] = {}
+        todo = []
+        for wr in self.ordered:
+            if not (wr.result.has_book and wr.folder) or id(wr) in self.linked:
+                continue
+            if not wr.cached:
+                todo.append(wr)
+            elif (
+                annotate and (path := annotated_path(output_dir, wr)).exists() and _page_present(output_dir, wr, pages)
+            ):
+                copies[id(wr)] = path  # the workbook is as the last run saw it: so are its copy and page
+            elif annotate:
+                todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
+        if not documents and not annotate:
+            todo = []
+        self.todo = todo
+        report.made_at = clock.stamp(clock.now())
+        forms = tuple(report.forms.lines())
+        job = Finish(output_dir, options.strict, documents, annotate, pages, report.made_at, self.form_paths, forms)
+        with _pool(len(todo), self.templates) as pool:
+            if pool is None:
+                if documents and self.checked is None and any(not wr.cached for wr in todo):
+                    self.checked = _load_templates(self.templates, self.form_paths)
+                outcomes = ((*job.run(wr, self.checked, self.manifest), None, None) for wr in todo)
+            else:
+                outcomes = pool.map(_finish_job, [(job, wr, *self.manifest.part(wr.folder)) for wr in todo])
+            done = len(self.fresh)
+            for wr, outcome in zip(todo, outcomes, strict=True):
+                copy = self._take(wr, outcome)
+                if copy is not None:
+                    copies[id(wr)] = copy
+                if self.progress and documents and not wr.cached:
+                    done += 1
+                    self.progress(wr.result.file, done, self._steps)
+        for wr, finding in self.link_findings:
+            wr.run_findings.append(finding)
+        report.annotated = [copies[id(wr)] for wr in self.ordered if id(wr) in copies]
+
+    def _take(self, wr: WorkbookRun, outcome: tuple) -> Path | None:
+        """What phase 2 made of one workbook, into the report and the manifest; returns its copy."""
+        docs, failures, copy, problems, summary, crashes, files, keys = outcome
+        wr.summary = summary
+        for crash in crashes:
+            wr.crashed(crash, self.log)
+        if self.options.documents and not wr.cached:
+            wr.documents, wr.write_failures = docs, failures
+        self.report.annotate_failed += problems
+        if files is not None:  # the worker's view of this folder replaces the parent's
+            self.manifest.replace_part(wr.folder + "/", files, keys)
+        self.manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
+        return copy
+
+    def record(self) -> None:
+        """The manifest and the run record, saved once, and only when something changed."""
+        options, report, cache = self.options, self.report, self.cache
+        present = {p.name for p in self.books} | ({self.election_path.name} if self.election_path else set())
+        report.same_as_last = (
+            options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
+        )
+        if self.todo or not report.same_as_last or self.manifest.journal.exists():
+            self.manifest.save()  # else nothing was written, and the manifest on disk is already right
+        for p, wr in self.runs.items():
+            if not wr.cached and not wr.write_failures and not wr.internal_errors and id(wr) not in self.linked:
+                extra = [f.to_json() for f in wr.run_findings]
+                cache.keep(p, self.shas[p], self.env, wr.result, wr.folder, wr.documents, extra, wr.summary)
+        if options.only is not None:  # the record keeps the workbooks this run did not look at
+            present |= {p.name for p in discover(self.input_dir)[0]}
+        cache.save(present)
+        report.record_sha = cache.sha
 
 
 def _load_templates(given: dict[str, FormTemplate] | None, paths: tuple | None = None) -> dict[str, FormTemplate]:
