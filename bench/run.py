@@ -38,6 +38,7 @@ TARGET_ONE_CHANGED = 0.15
 TARGET_SCALE = 11.0
 TARGET_TREE_MIB = 300
 TARGET_BIG_BOOK_S = 10.0
+TARGET_GROWTH = 3.0  # twice the member rows: at most three times the CPU time (linear, with room for noise)
 
 
 def build_prefecture(folder: Path, stations: int = STATIONS) -> None:
@@ -196,6 +197,47 @@ def plain_docxtpl(items: list[tuple[str, dict]], out: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _validation_seconds(path: Path) -> tuple[float, float]:
+    """CPU seconds of validate_workbook, and of the part after reading the workbook (types, model, rules)."""
+    import gc
+
+    from pipeline import validate
+
+    reading = []
+    read = validate.read_workbook
+
+    def timed_read(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            reading.append(time.process_time() - start)
+
+    gc.collect()
+    validate.read_workbook = timed_read
+    try:
+        start = time.process_time()  # CPU time: the machine is shared, wall-clock time is noisy
+        result = validate.validate_workbook(path, Options(as_of=AS_OF))
+        seconds = time.process_time() - start
+    finally:
+        validate.read_workbook = read
+    assert result.book is not None and len(result.book.members) > 1000
+    return seconds, seconds - sum(reading)
+
+
+def validation_growth(folder: Path) -> tuple[float, float, float, float]:
+    """Validation of 20,000 and 40,000 member rows (the best of two runs each: a busy machine only ever
+    makes a run slower): twice the rows must not take four times the time (a quadratic rule)."""
+    from tests.test_scale import write  # the realistic scale workbook, with planted findings
+
+    small = write(folder / "small" / "署.xlsx", 20_000)
+    large = write(folder / "large" / "署.xlsx", 40_000)
+    _validation_seconds(small)  # warm up imports and caches
+    t_small, rest_small = map(min, zip(*(_validation_seconds(small) for _ in range(2)), strict=True))
+    t_large, rest_large = map(min, zip(*(_validation_seconds(large) for _ in range(2)), strict=True))
+    return t_small, t_large, rest_small, rest_large
+
+
 def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT MET"
 
@@ -264,6 +306,17 @@ def main() -> None:
              one / first <= TARGET_ONE_CHANGED),
             (f"whole-tree peak memory, 24 stations: {tree_24:.0f} MiB (target <= {TARGET_TREE_MIB} MiB)",
              tree_24 <= TARGET_TREE_MIB),
+        ]  # fmt: skip
+        t_small, t_large, rest_small, rest_large = validation_growth(root / "growth")
+        print(
+            f"validation of 20,000 / 40,000 member rows (CPU): {t_small:.2f} s / {t_large:.2f} s, "
+            f"after reading {rest_small:.2f} s / {rest_large:.2f} s"
+        )
+        targets += [
+            (f"validation, twice the rows: {t_large / t_small:.1f}x the CPU time (target < {TARGET_GROWTH:.0f}x)",
+             t_large < TARGET_GROWTH * t_small),
+            (f"rules after reading, twice the rows: {rest_large / rest_small:.1f}x (target < {TARGET_GROWTH:.0f}x)",
+             rest_large < TARGET_GROWTH * rest_small),
         ]  # fmt: skip
         if not args.quick:
             big_in, big_out = root / "input240", root / "output240"

@@ -121,6 +121,10 @@ def _restore_earlier_marks(book: xlsx_edit.Book) -> None:
                         fill_id = _fill_from_record(book.styles, fill)
                         xlsx_edit.set_cell_style(c, book.styles.with_fill(s, fill_id))
                     book.comments(sheet).restore(anchor, comment, SEPARATOR, ours)
+    for ref in book.sheets:  # this tool's replies in Excel 365 threads, whatever the record says
+        if ref.kind == "worksheet" and ref.part and ref.name not in OUR_SHEETS:
+            if book.rels(ref.part).by_type(xlsx_edit.REL_THREADED):
+                book.threads(ref.name).remove_tool_replies(AUTHOR)
     for name in ours_there:
         book.remove_sheet(name)
     for defined in SHEET_NAMES.values():
@@ -194,6 +198,7 @@ def annotate_book(
         for f in fs:
             by_cell.setdefault(ws.anchor(f.cell), []).append(f)
         comments = book.comments(sheet)
+        threads = book.threads(sheet)
         for chunk in ws.in_chunks(list(by_cell)):
             for addr in chunk:
                 cell_fs = by_cell[addr]
@@ -207,6 +212,8 @@ def annotate_book(
                 body = "\n".join(f"【{f.severity.label}】{f.article}（{f.rule}）\n{f.message}" for f in cell_fs)
                 marks.append((sheet, addr, fill_records[s], comments.text(addr), rgb, body))
                 comments.add(addr, body, AUTHOR, 320, min(60 + 70 * len(cell_fs), 400), SEPARATOR)
+                if threads.has(addr):  # Excel 365 shows the thread, not the legacy note: reply in it too
+                    threads.reply(addr, body, AUTHOR)
     bold = styles.with_font(0, bold=True)
     # The rows of the two lists are set at the top of their cells: a long message wraps onto more lines.
     link = styles.with_alignment(styles.with_font(0, color=LINK_RGB, underline=True), wrap=False)

@@ -26,9 +26,9 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from . import version
 from .findings import Finding, Severity
 from .model import Book
 from .plan import Document
@@ -42,15 +42,9 @@ FORMAT = 2  # 2: the findings in the record, only the model in the pickle
 
 
 def _program_fingerprint() -> str:
-    """The code and the files it ships: any change to them makes every recorded result stale."""
-    h = hashlib.sha256()
-    for package in ("pipeline", "pipeline.templates_docx", "pipeline.resources", "pipeline.page_templates"):
-        root = resources.files(package)
-        for entry in sorted(root.iterdir(), key=lambda e: e.name):
-            if entry.is_file() and entry.name.endswith((".py", ".docx", ".conf", ".html", ".css")):
-                h.update(entry.name.encode())
-                h.update(entry.read_bytes())
-    return h.hexdigest()
+    """The output version (the code, the files it ships, the libraries' versions): any change to them makes
+    every recorded result stale."""
+    return version.output_version()
 
 
 MAX_HASHED = 256 * 1024 * 1024  # read.MAX_FILE_BYTES (not imported: read.py brings pandas)
@@ -239,7 +233,7 @@ class Hit:
     result: Result
     folder: str | None
     documents: list[Document]
-    extra: list[str]  # rule ids found across workbooks last time (duplicate-station)
+    extra: list  # the findings made across workbooks last time (duplicate-station), as JSON
     summary: StationSummary | None = None
 
 
@@ -367,7 +361,7 @@ class RunCache:
                 "has_book": result.has_book,
             },
             "folder": folder,
-            "extra": sorted(extra),
+            "extra": list(extra),
             "summary": summary.to_json() if summary is not None else None,
             "stats": stats,
             "documents": [d.to_json() | {"source": list(d.source) if d.source else None} for d in documents],

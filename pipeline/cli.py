@@ -11,13 +11,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import clock
+from . import clock, crash
 from .contract import ELECTION_BOOK
-from .errors import TemplateProblem
+from .errors import InstallationProblem, TemplateProblem
 from .findings import Severity
 from .normalize import parse_date
 from .plan import STATUS_LABEL
-from .run import RunFailed, RunOptions, RunReport, annotated_path, reports
+from .run import OutputInUse, RunFailed, RunOptions, RunReport, annotated_path, reports
 from .terminal import clean
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
@@ -86,6 +86,8 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    crash.safe_console()
+    crash.set_arguments(sys.argv if argv is None else ["kobankyo", *argv])
     try:
         args = build_parser().parse_args(argv)
     except ArgError as e:
@@ -100,11 +102,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "watch":
             return cmd_watch(args)
         return cmd_run(args, documents=args.command == "reports")
-    except (TemplateProblem, RunFailed) as e:
+    except (TemplateProblem, RunFailed, InstallationProblem) as e:
         print(f"中止しました: {e}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\n中断しました。", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as e:  # a bug of ours: a short message and a log file, never a traceback on screen
+        log = crash.CrashLog(getattr(args, "output", None))
+        print(crash.message(log.record_exception(args.command, e)), file=sys.stderr)
         return EXIT_FAILED
 
 
@@ -139,6 +145,10 @@ def cmd_run(args, *, documents: bool, only: list[Path] | None = None, brief: boo
             progress.close()
     if report.pdf_note:
         print(report.pdf_note)
+    if report.failed:
+        names = "、".join(w.result.file for w in report.failed)
+        print(f"\n{names}: {crash.message(report.crash_log.path if report.crash_log else None)}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FINDINGS if report.has_errors else EXIT_OK
 
 
@@ -376,6 +386,31 @@ def cmd_template(args) -> int:
     return EXIT_OK
 
 
+def _watch_run(args, only: list[Path] | None) -> bool:
+    """One run of watch: a run that fails is reported and watching goes on. False: try again later."""
+    try:
+        cmd_run(args, documents=True, only=only, brief=True)
+    except OutputInUse as e:
+        print(
+            f"[{dt.datetime.now():%H:%M:%S}] {e}（しばらくしてから自動でもう一度試します）", file=sys.stderr, flush=True
+        )
+        return False
+    except TemplateProblem as e:  # a form template that fails its check: reported, nothing written
+        print(f"[{dt.datetime.now():%H:%M:%S}] 文書は作っていません: {e}", flush=True)
+        print("    様式を直して保存し、ブックを保存し直すと作り直します。", flush=True)
+    except (RunFailed, InstallationProblem, OSError) as e:
+        why = e if not isinstance(e, OSError) else f"{e.filename or ''}: {e.strerror or type(e).__name__}"
+        print(
+            f"[{dt.datetime.now():%H:%M:%S}] 実行できませんでした: {why}。見張りは続けます。",
+            file=sys.stderr,
+            flush=True,
+        )
+    except Exception as e:  # a bug of ours: logged, and watching goes on
+        log = crash.CrashLog(args.output).record_exception("watch", e)
+        print(f"[{dt.datetime.now():%H:%M:%S}] {crash.message(log)} 見張りは続けます。", file=sys.stderr, flush=True)
+    return True
+
+
 def cmd_forms(args) -> int:
     from .form_templates import ExportRefused, check_folder, export
 
@@ -408,32 +443,28 @@ def cmd_forms(args) -> int:
 
 
 def cmd_watch(args) -> int:
+    from . import watch as watch_module
     from .watch import watch
 
     if not args.input.is_dir():
         print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)
         return EXIT_FAILED
 
-    def regenerate(paths: list[Path]) -> None:
-        # A changed 選挙期間.xlsx applies to every station: then regenerate them all.
-        # So does a saved form template.
-        everything = any(
-            p.name == ELECTION_BOOK or p.name.lower() == ELECTION_XLS or p.suffix.lower() == ".docx" for p in paths
+    def regenerate(paths: list[Path]) -> bool:
+        # A changed 選挙期間.xlsx applies to every station, and so does a saved form template; a workbook
+        # deleted or moved away leaves the JSON, the pages and the summary: then a whole run (the unchanged
+        # workbooks come from the record).
+        whole = any(
+            p.name == ELECTION_BOOK or p.name.lower() == ELECTION_XLS or p.suffix.lower() == ".docx" or not p.exists()
+            for p in paths
         )
-        _watch_run(args, None if everything else paths)
+        return _watch_run(args, None if whole else paths)
 
-    # What is already in the folder first, then every workbook dropped in or saved.
-    _watch_run(args, None)
+    # What is already in the folder first (again and again while another run holds the output folder),
+    # then every workbook dropped in, saved, deleted or moved away.
+    while not _watch_run(args, None):
+        time.sleep(watch_module.RETRY_S)
     print(f"「{args.input}」を見張っています。止めるには Ctrl+C を押してください。", flush=True)
     forms = args.forms or args.input / "様式"
     watch(args.input, regenerate, log=lambda s: print(s, flush=True), forms=forms.resolve() if forms.is_dir() else None)
     return EXIT_OK
-
-
-def _watch_run(args, only: list[Path] | None) -> None:
-    """One watch run; a template that fails its check is reported and the watcher keeps going."""
-    try:
-        cmd_run(args, documents=True, only=only, brief=True)
-    except TemplateProblem as e:
-        print(f"[{dt.datetime.now():%H:%M:%S}] 文書は作っていません: {e}", flush=True)
-        print("    様式を直して保存し、ブックを保存し直すと作り直します。", flush=True)

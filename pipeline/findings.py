@@ -53,6 +53,7 @@ RULES: dict[str, Rule] = {
         Rule("duplicate-station", INPUT, Severity.WARNING, "同じ警察署のブックが複数"),
         Rule("example-row", INPUT, Severity.WARNING, "記入例の行に記録"),
         Rule("write-failed", OUTPUT, Severity.ERROR, "文書を書き込めない"),
+        Rule("internal-error", INPUT, Severity.ERROR, "プログラム内部のエラー"),
         Rule("output-link", INPUT, Severity.ERROR, "出力先が見知らぬリンク"),
         Rule("public-office", "第6-4(1)", Severity.ERROR, "公職にある委員"),
         Rule("chair", "第3-2(1)", Severity.ERROR, "会長の選任"),

@@ -39,7 +39,13 @@ EXPIRY_DAYS = Ctx.expiry_days  # 第6-3: the window term-expiry looks ahead
 MEMBER_RANGE = MEMBER_COUNT  # 第6-1 おおむね10人程度: the rule's own parameters (checks.py), never a copy
 PAST_YEARS, FUTURE_YEARS = 15, 5  # the time axis never stretches further for a mistyped year
 
-STATUS_LABELS = {"ok": "問題なし", "warnings": "警告あり", "errors": "エラーあり", "unreadable": "読み込めません"}
+STATUS_LABELS = {
+    "ok": "問題なし",
+    "warnings": "警告あり",
+    "errors": "エラーあり",
+    "unreadable": "読み込めません",
+    "failed": "処理できませんでした（ログを参照）",
+}
 DOC_STATUS_LABELS = STATUS_LABEL
 FORMS = ("委嘱状", "設置報告書", "開催結果報告書")
 ERA_SHORT = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
@@ -471,7 +477,9 @@ def _meeting_kind(mt: Meeting) -> str:
 
 
 def _status_class(status: str) -> str:
-    return {"ok": "ok", "warnings": "warning", "errors": "error", "unreadable": "unreadable"}.get(status, "info")
+    return {"ok": "ok", "warnings": "warning", "errors": "error", "unreadable": "unreadable", "failed": "error"}.get(
+        status, "info"
+    )
 
 
 @dataclass(frozen=True)

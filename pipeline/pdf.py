@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from collections import defaultdict
 from importlib import resources
 from pathlib import Path
 
+from . import version
 from .write import atomic_write
 
 INSTALL_HINT = (
@@ -176,9 +178,35 @@ def _current(output: Path, d) -> list[Path]:
     return [p for p in paths if p.is_file()]
 
 
-def _stale(docx: Path) -> bool:
+def _stale(docx: Path, made_by: dict[str, str] | None = None, output: Path | None = None) -> bool:
+    """Missing, older than its .docx, or made by another output version of the program (an upgrade)."""
     pdf = docx.with_suffix(".pdf")
-    return not pdf.exists() or pdf.stat().st_mtime < docx.stat().st_mtime
+    if not pdf.exists() or pdf.stat().st_mtime < docx.stat().st_mtime:
+        return True
+    if made_by is None or output is None:
+        return False
+    return made_by.get(pdf.relative_to(output).as_posix()) != version.output_version()
+
+
+PDF_VERSIONS = ".kobankyo-cache/pdf-versions.json"  # PDF -> the output version that converted it
+
+
+def _made_by(output: Path) -> dict[str, str]:
+    try:
+        data = json.loads((output / PDF_VERSIONS).read_text("utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _note_made(output: Path, made_by: dict[str, str], pdfs: dict[Path, Path]) -> None:
+    now = version.output_version()
+    for pdf in pdfs.values():
+        made_by[pdf.relative_to(output).as_posix()] = now
+    try:
+        atomic_write(output / PDF_VERSIONS, json.dumps(made_by, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    except OSError:
+        pass  # the next run then keeps those PDFs as current, as before the note existed
 
 
 def export_pdfs(report, output: Path, started: dt.datetime | None = None) -> str:
@@ -190,13 +218,16 @@ def export_pdfs(report, output: Path, started: dt.datetime | None = None) -> str
     current = [
         (wr, d, p) for wr in report.workbooks if wr.result.has_book for d in wr.documents for p in _current(output, d)
     ]
-    todo = [p for _, _, p in current if _stale(p)]
+    made_by = _made_by(output)
+    todo = [p for _, _, p in current if _stale(p, made_by, output)]
     if not current:
         return "PDF: PDFにする文書はありません。"
     try:
         pdfs = convert(todo)
     except PdfUnavailable as e:
         return f"PDF: {e}"
+    if pdfs:
+        _note_made(output, made_by, pdfs)
     # Taken from the run record (cached): nothing of that workbook was written in this run.
     changed = [
         (wr, d, p) for wr, d, p in current if not wr.cached and (d.status == "written" or p.stat().st_mtime >= since)

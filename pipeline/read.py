@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -10,18 +9,19 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
+import openpyxl as openpyxl_package
 import pandas as pd
 from defusedxml import ElementTree as SafeElementTree
+from lxml import etree
 from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
-from openpyxl.worksheet import _reader
-from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.utils.exceptions import CellCoordinatesException, IllegalCharacterError, InvalidFileException
 
+from . import openpyxl_private as private
 from .contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from .findings import Finding, WorkbookUnreadable, make_finding
 from .normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
@@ -234,7 +234,7 @@ def _rows(ws) -> list[tuple]:
             return _rows_fast(ws)
         except SheetTooLarge:
             raise
-        except Exception:  # anything unusual: openpyxl's own parser decides, and raises what it raises
+        except BAD_WORKBOOK:  # anything unusual: openpyxl's own parser decides, and raises what it raises
             pass
     ws.reset_dimensions()  # files written by other tools often carry a wrong <dimension>
     out, held = [], 0
@@ -262,10 +262,10 @@ def _trimmed(row) -> tuple:
 def _plain_xml_part(ws) -> bool:
     """A worksheet part _check_container has scanned for DTDs and entities: named .xml, in an ASCII-compatible
     encoding (a UTF-16 part would hide "<!DOCTYPE" from a byte search)."""
-    path = getattr(ws, "_worksheet_path", "")
+    path = private.part_name(ws)
     if not path.endswith(".xml"):
         return False
-    with ws._get_source() as src:
+    with private.source(ws) as src:
         head = src.read(4)
     return b"\x00" not in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
@@ -281,15 +281,9 @@ def _rows_fast(ws) -> list[tuple]:
     """
     wb = ws.parent
     out: list[tuple] = []
-    with ws._get_source() as src:
-        parser = _reader.WorkSheetParser(
-            src,
-            ws._shared_strings,
-            data_only=wb.data_only,
-            epoch=wb.epoch,
-            date_formats=wb._date_formats,
-            timedelta_formats=wb._timedelta_formats,
-        )
+    _reader = private.reader
+    with private.source(ws) as src:
+        parser = private.row_parser(ws, src)
         dispatcher = {
             _reader.COL_TAG: parser.parse_column_dimensions,
             _reader.PROT_TAG: parser.parse_sheet_protection,
@@ -353,11 +347,11 @@ def _openpyxl_row(parser, element) -> tuple[int, list[tuple[int, object]]]:
     return idx, [(c["column"], c["value"]) for c in cells]
 
 
-_CELL = f"{{{_reader.SHEET_MAIN_NS}}}c"
-_V = _reader.VALUE_TAG
-_IS = _reader.INLINE_STRING
-_T = f"{{{_reader.SHEET_MAIN_NS}}}t"
-_R = f"{{{_reader.SHEET_MAIN_NS}}}r"
+_CELL = f"{{{private.reader.SHEET_MAIN_NS}}}c"
+_V = private.reader.VALUE_TAG
+_IS = private.reader.INLINE_STRING
+_T = f"{{{private.reader.SHEET_MAIN_NS}}}t"
+_R = f"{{{private.reader.SHEET_MAIN_NS}}}r"
 _CELL_ADDRESS = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 
 
@@ -401,10 +395,12 @@ class _CellValues:
                         style = c.get("s")
                         if style is not None and not style.isdigit():
                             return None
-                        value = _reader._cast_number(value)
+                        value = private.reader._cast_number(value)
                         if style and (style := int(style)) in p.date_formats:
                             try:
-                                value = _reader.from_excel(value, p.epoch, timedelta=style in p.timedelta_formats)
+                                value = private.reader.from_excel(
+                                    value, p.epoch, timedelta=style in p.timedelta_formats
+                                )
                             except (OverflowError, ValueError):
                                 return None  # openpyxl warns and reads "#VALUE!"
                     elif kind == "s":
@@ -439,24 +435,54 @@ def _size_from_head(ws) -> None:
     """ReadOnlyWorksheet._get_size without parsing the whole sheet: openpyxl iterparses until the end of
     <sheetData> when a sheet has no <dimension> (files written by tools other than Excel), with the Python
     parser, for every sheet at load time: seconds for a large sheet, for a value nothing here uses."""
-    with ws._get_source() as src:
+    with private.source(ws) as src:
         head = src.read(_HEAD)
     m = _DIMENSION.search(head.split(b"<sheetData", 1)[0].split(b":sheetData", 1)[0])
     if m is not None:
         try:
-            ws._min_column, ws._min_row, ws._max_column, ws._max_row = range_boundaries(m[1].decode())
+            private.set_size(ws, range_boundaries(m[1].decode()))
         except (ValueError, TypeError):
             pass  # an unusable <dimension>: none, as openpyxl leaves it; _rows never relies on it
 
 
-@contextlib.contextmanager
-def _sizes_from_the_head() -> Iterator[None]:
-    real = ReadOnlyWorksheet._get_size
-    ReadOnlyWorksheet._get_size = _size_from_head
-    try:
-        yield
-    finally:
-        ReadOnlyWorksheet._get_size = real
+# What openpyxl raises for a damaged or unusual workbook (a zip member missing, XML that does not parse, a
+# value of the wrong kind). TypeError, AttributeError and NotImplementedError count only when openpyxl itself raised them
+# (_ours_unless_openpyxl): from this package's code they are bugs of ours, logged as internal errors and
+# never reported as a workbook to re-save in Excel.
+BAD_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    ValueError,  # UnicodeDecodeError, defusedxml's refusals, openpyxl's own checks
+    IndexError,
+    EOFError,
+    OSError,
+    ElementTree.ParseError,
+    etree.XMLSyntaxError,
+    ArithmeticError,  # a number or date out of range
+    InvalidFileException,
+    CellCoordinatesException,
+    IllegalCharacterError,
+    TypeError,
+    AttributeError,
+    NotImplementedError,
+)
+_OPENPYXL_DIR = str(Path(openpyxl_package.__file__).parent)
+
+
+def _ours_unless_openpyxl(e: BaseException) -> None:
+    """Re-raise a TypeError or AttributeError that was not raised inside openpyxl (a bug of ours)."""
+    if not isinstance(e, (TypeError, AttributeError, NotImplementedError)):
+        return
+    tb, last = e.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None or not last.tb_frame.f_code.co_filename.startswith(_OPENPYXL_DIR):
+        raise e
+
+
+def _sizes_from_the_head():
+    return private.sizes_from(_size_from_head)
 
 
 def read_workbook(path: Path, *, only: tuple[str, ...] | None = None) -> RawBook:
@@ -485,7 +511,8 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
         if kind is None:
             with _sizes_from_the_head():
                 wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for damaged files
+    except BAD_WORKBOOK as e:
+        _ours_unless_openpyxl(e)
         raise _unreadable(
             path, f"Excelブックとして読み込めません（{type(e).__name__}）。Excelで開いて保存し直してください。"
         ) from None
@@ -524,9 +551,10 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
                     f"シート「{actual}」のデータの範囲が広すぎます（右端の列や下端の行まで値や書式が入っています）。"
                     "使っていない行と列を削除して保存し直してください。",
                 ) from None
-            except Exception as e:
+            except BAD_WORKBOOK as e:
+                _ours_unless_openpyxl(e)
                 raise _unreadable(path, f"シート「{actual}」を読み込めません（{type(e).__name__}）。") from None
-            part = getattr(wb[actual], "_worksheet_path", "")
+            part = private.part_name(wb[actual])
             _decode_inline(rows, box.inline_escaped.get(part, set()))
             bad_cells = _formula_cells(rows, frows)
             _fill_merged(rows, box.merges.get(part, []))
@@ -580,14 +608,14 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
 
 _SST_ROOT = re.compile(rb"<(?:\w+:)?sst\b")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\s([^>]*)>")
-_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_CELL_REF = re.compile(rb"""\br\s*=\s*["']([A-Z]+)(\d+)["']""")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 def _shared_strings_part(content_types: bytes) -> str | None:
     """The shared string table's part name, as [Content_Types].xml declares it (openpyxl reads that one)."""
     for m in re.finditer(rb"<(?:\w+:)?Override\b[^>]*>", content_types):
-        if SST_TYPE in m[0] and (name := re.search(rb'PartName="/?([^"]+)"', m[0])):
+        if SST_TYPE in m[0] and (name := re.search(rb"""PartName\s*=\s*["']/?([^"']+)["']""", m[0])):
             return name[1].decode("utf-8", "replace")
     return None
 
@@ -596,7 +624,7 @@ def _shared_strings(data: bytes) -> list[str] | None:
     """Every <si> as Excel shows it: plain text or its runs (phonetic rPh runs left out), escapes decoded."""
     try:
         root = SafeElementTree.fromstring(data)
-    except Exception:  # openpyxl will report the damaged part
+    except (ElementTree.ParseError, ValueError):  # openpyxl will report the damaged part (defusedxml's are ValueErrors)
         return None
     out = []
     for si in root.iter(f"{_MAIN_NS}si"):
@@ -612,7 +640,7 @@ def _use_shared_strings(wb, strings: list[str]) -> None:
     Read-only worksheets share one list object; it is replaced in place only if it has the same length.
     """
     for ws in wb.worksheets:
-        shared = getattr(ws, "_shared_strings", None)
+        shared = private.shared_strings(ws)
         if isinstance(shared, list):
             if len(shared) == len(strings):
                 shared[:] = strings
@@ -683,15 +711,40 @@ def _ymd(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+_ROOT_TAG = re.compile(rb"<(?![?!])([^\s>/]+)[^>]*>")
+_MERGE_REF = re.compile(r"^([A-Z]{1,3})([0-9]+):([A-Z]{1,3})([0-9]+)$")
+_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _merged_ranges(sheet_xml: bytes) -> list[tuple[int, int, int, int]]:
-    """Merged ranges of one sheet's XML as (min_row, min_col, max_row, max_col)."""
-    return [
-        (int(r1), column_index_from_string(c1.decode()), int(r2), column_index_from_string(c2.decode()))
-        for c1, r1, c2, r2 in _MERGE_RE.findall(sheet_xml)
-    ]
+    """Merged ranges of one sheet's XML as (min_row, min_col, max_row, max_col).
+
+    <mergeCells> follows <sheetData>: the root's start tag and what follows the rows are parsed with lxml
+    (any prefix, quotes or whitespace), the rows themselves are not (a large sheet is tens of MB).
+    """
+    if b"mergeCell" not in sheet_xml:
+        return []
+    root = _ROOT_TAG.search(sheet_xml)
+    if root is None:
+        return []
+    prefix = root[1][: root[1].rfind(b":") + 1]
+    ends = list(
+        re.finditer(
+            rb"</" + re.escape(prefix) + rb"sheetData\s*>|<" + re.escape(prefix) + rb"sheetData\b[^>]*/>", sheet_xml
+        )
+    )
+    tail = sheet_xml[ends[-1].end() :] if ends else sheet_xml[root.end() :]
+    try:
+        tree = etree.fromstring(root[0] + tail, _XML)
+    except etree.XMLSyntaxError:
+        return []  # openpyxl reports the damaged part
+    out = []
+    for mc in tree.iter(f"{_MAIN_NS}mergeCell"):
+        m = _MERGE_REF.match((mc.get("ref") or "").strip().replace("$", ""))
+        if m:
+            c1, r1, c2, r2 = m.groups()
+            out.append((int(r1), column_index_from_string(c1), int(r2), column_index_from_string(c2)))
+    return out
 
 
 def _fill_merged(rows: list[tuple], ranges: list[tuple[int, int, int, int]]) -> None:

@@ -32,6 +32,7 @@ class Result:
     canon: dict[str, str] = field(default_factory=dict)  # actual sheet name -> canonical
     station_at: dict | None = None  # where 警察署名 is (sheet, row, column, cell), for findings about the station
     as_of: dt.date | None = None  # the as-of date it was validated for (what a public-office error blocks)
+    crash: object | None = None  # crash.Crash: validating it met an internal error (a bug of ours, not the input)
 
     @property
     def file(self) -> str:

@@ -9,17 +9,17 @@ import hashlib
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import clock, forms
+from . import clock, forms, version
 from .cache import RunCache, file_sha, note_report, report_is_current, store_model
 from .contract import ELECTION_BOOK
-from .errors import TemplateProblem
+from .crash import Crash, CrashLog, capture, finding_message
+from .errors import InstallationProblem, TemplateProblem, missing_module
 from .findings import Finding, Severity, make_finding
 from .plan import FORMS, Document, plan_documents
 from .result import Options, Result, StationSummary, status_of
@@ -74,19 +74,29 @@ class WorkbookRun:
     folder: str | None = None
     documents: list[Document] = field(default_factory=list)
     cached: bool = False  # taken from the last run's record: nothing changed, nothing re-done
-    extra_before: list[str] = field(default_factory=list)  # cross-workbook rule ids the record had
+    extra_before: list[dict] = field(default_factory=list)  # cross-workbook findings the record had (JSON)
     run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
     write_failures: list[WriteFailure] = field(default_factory=list)
     summary: StationSummary | None = None  # its line of index.html, made with its 概要.html
+    internal_errors: list[Finding] = field(default_factory=list)  # a bug of ours stopped it (status failed)
 
     @property
     def findings(self) -> list[Finding]:
         """Validation findings, those across workbooks, then what writing the documents ran into."""
-        return self.result.findings + self.run_findings + [w.finding(self.result.canon) for w in self.write_failures]
+        return (
+            self.internal_errors
+            + self.result.findings
+            + self.run_findings
+            + [w.finding(self.result.canon) for w in self.write_failures]
+        )
 
     @property
     def status(self) -> str:
-        return status_of(self.findings, self.result.unreadable)
+        return "failed" if self.internal_errors else status_of(self.findings, self.result.unreadable)
+
+    def crashed(self, crash: Crash, log: CrashLog) -> None:
+        """An internal error ended this workbook's processing: one internal-error finding names the log."""
+        self.internal_errors.append(make_finding("internal-error", finding_message(crash, log.record(crash))))
 
     def to_json(self) -> dict:
         r = self.result
@@ -128,6 +138,12 @@ class RunReport:
     forms: FormSet | None = None  # the templates this run used (or would use, for check)
     made_at: str | None = None  # when this run made its pages and copies (clock.stamp)
     summary_book: Path | None = None  # 県集計.xlsx
+    crash_log: CrashLog | None = None  # where internal errors were logged (its path is None while there were none)
+
+    @property
+    def failed(self) -> list[WorkbookRun]:
+        """Workbooks an internal error stopped: the run exits 2."""
+        return [w for w in self.workbooks if w.internal_errors]
 
     @property
     def has_errors(self) -> bool:
@@ -136,7 +152,7 @@ class RunReport:
     @property
     def stations(self) -> list[WorkbookRun]:
         """The station workbooks (readable or not), without the shared election list."""
-        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable]
+        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable or w.internal_errors]
 
     def to_json(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "workbooks": [w.to_json() for w in self.workbooks]}
@@ -144,6 +160,10 @@ class RunReport:
 
 class RunFailed(Exception):
     """The run itself cannot proceed (no input folder, output not writable): exit code 2, not a finding."""
+
+
+class OutputInUse(RunFailed):
+    """Another run holds the output folder: trying again later may succeed (watch does)."""
 
 
 def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
@@ -200,7 +220,7 @@ def reports(
     except OutputBusy as e:
         holder = e.args[0] if e.args else {}
         who = f"プロセス番号 {holder.get('pid', '不明')}、{holder.get('started', '開始時刻不明')} 開始"
-        raise RunFailed(
+        raise OutputInUse(
             f"出力フォルダ「{output_dir}」は別の実行（{who}）が使っています。"
             "その実行が終わってから、もう一度実行してください。"
         ) from None
@@ -290,135 +310,217 @@ def validate_and_write(
 
     A workbook whose inputs are all as the last run saw them is taken from the run record (cache.py):
     neither validated nor rendered, and pandas is not even imported when that holds for every workbook.
+    The run is four named steps (RunSteps): find the work, validate what changed, write, record.
     """
-    documents = options.documents
-    books, election_path = discover(input_dir)
-    if options.only is not None:
-        wanted = {p.resolve() for p in options.only}
-        books = [b for b in books if b.resolve() in wanted]
-    report = RunReport(options.as_of, input_dir, output_dir, documents=documents)
-    report.forms = form_set = _form_set(input_dir, options)  # a broken template stops the run here
-    form_paths = tuple(form_set.paths.items()) if form_set.custom else None
-    output_dir.mkdir(parents=True, exist_ok=True)
-    guard_output(output_dir)
-    cache = RunCache(output_dir)
-    if not (output_dir / MANIFEST).exists():
-        # Without the manifest no document is known as ours: work everything out again, so that the files
-        # on disk that are as they would be written are adopted and the manifest is rebuilt.
-        cache.entries = {}
-    election_sha = file_sha(election_path) if election_path is not None else None
-    env = RunCache.environment(options, election_sha)
-    if form_set.custom:  # the office's templates: a change of one is a change of every document's input
-        env = sha256((env + form_set.fingerprint()).encode())
-    shas = {p: file_sha(p) for p in books}
-    runs: dict[Path, WorkbookRun] = {}
-    election: list[Result] = []  # the shared election list's result, once known (a model read only if needed)
-    for p in books:
-        hit = cache.lookup(p, shas[p], env, functools.partial(_validate_again, options.validation(), election))
-        if hit is not None:
-            runs[p] = WorkbookRun(
-                hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra, summary=hit.summary
-            )
-    fresh = [p for p in books if p not in runs]
-    manifest = Manifest(output_dir)
-    checked = None
-    steps = len(fresh) * (2 if documents else 1)
-    if documents and fresh:
-        if len(fresh) < PARALLEL_MIN or templates is not None:
-            checked = _load_templates(templates, form_paths)  # fail fast on a broken template, before any work
-        else:
-            # The workers load and check their own copies; the parent need not hold docxtpl too.
-            _templates_present()
-    # Phase 1: validate the workbooks that changed (in parallel when there are many). Its workers import
-    # pandas, pandera and openpyxl; they are gone before phase 2, whose workers need none of them.
-    with _pool(len(fresh), templates) as pool:
-        if election_path is not None:
-            hit = cache.lookup(election_path, election_sha, env, functools.partial(_elections_again, options.as_of))
+    steps = RunSteps(input_dir, output_dir, options, templates, progress, annotate)
+    steps.find_work()
+    steps.validate_changed()
+    steps.write()
+    steps.record()
+    return steps.report
+
+
+@dataclass(eq=False)
+class RunSteps:
+    """One run's state, passed from step to step; each step reads what the earlier ones left."""
+
+    input_dir: Path
+    output_dir: Path
+    options: RunOptions
+    templates: dict[str, FormTemplate] | None
+    progress: Progress | None
+    annotate: bool
+    # Left by find_work:
+    report: RunReport = field(init=False)
+    books: list[Path] = field(init=False)
+    election_path: Path | None = field(init=False)
+    cache: RunCache = field(init=False)
+    manifest: Manifest = field(init=False)
+    env: str = field(init=False)
+    election_sha: str | None = field(init=False)
+    shas: dict[Path, str] = field(init=False)
+    runs: dict[Path, WorkbookRun] = field(init=False)
+    fresh: list[Path] = field(init=False)
+    form_paths: tuple | None = field(init=False)
+    checked: dict[str, FormTemplate] | None = None
+    # Left by validate_changed:
+    ordered: list[WorkbookRun] = field(default_factory=list)
+    linked: set[int] = field(default_factory=set)
+    link_findings: list = field(default_factory=list)
+    # Left by write:
+    todo: list[WorkbookRun] = field(default_factory=list)
+
+    @property
+    def log(self) -> CrashLog:
+        return self.report.crash_log
+
+    def find_work(self) -> None:
+        """The workbooks of the input folder, the form set, and which workbooks the run record already holds
+        as they are now (those are neither validated nor rendered again)."""
+        options, output_dir = self.options, self.output_dir
+        books, self.election_path = discover(self.input_dir)
+        if options.only is not None:
+            wanted = {p.resolve() for p in options.only}
+            books = [b for b in books if b.resolve() in wanted]
+        self.books = books
+        self.report = report = RunReport(options.as_of, self.input_dir, output_dir, documents=options.documents)
+        report.crash_log = CrashLog(output_dir)
+        report.forms = form_set = _form_set(self.input_dir, options)  # a broken template stops the run here
+        self.form_paths = tuple(form_set.paths.items()) if form_set.custom else None
+        output_dir.mkdir(parents=True, exist_ok=True)
+        guard_output(output_dir)
+        self.cache = cache = RunCache(output_dir)
+        if not (output_dir / MANIFEST).exists():
+            # Without the manifest no document is known as ours: work everything out again, so that the files
+            # on disk that are as they would be written are adopted and the manifest is rebuilt.
+            cache.entries = {}
+        self.election_sha = file_sha(self.election_path) if self.election_path is not None else None
+        self.env = RunCache.environment(options, self.election_sha)
+        if form_set.custom:  # the office's templates: a change of one is a change of every document's input
+            self.env = sha256((self.env + form_set.fingerprint()).encode())
+        self.shas = {p: file_sha(p) for p in books}
+        self.runs = {}
+        self._election: list[Result] = []  # the shared election list's result, once known
+        again = functools.partial(_validate_again, options.validation(), self._election)
+        for p in books:
+            hit = cache.lookup(p, self.shas[p], self.env, again)
             if hit is not None:
-                er = hit.result
+                self.runs[p] = WorkbookRun(
+                    hit.result, hit.folder, hit.documents, cached=True, extra_before=hit.extra, summary=hit.summary
+                )
+        self.fresh = [p for p in books if p not in self.runs]
+        self.manifest = Manifest(output_dir)
+        if options.documents and self.fresh:
+            if len(self.fresh) < PARALLEL_MIN or self.templates is not None:
+                # Fail fast on a broken template, before any work.
+                self.checked = _load_templates(self.templates, self.form_paths)
             else:
-                job = (election_path, options.as_of)
-                er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
-                cache.keep(election_path, election_sha, env, er, None, [], [])
-            election.append(er)
-            report.workbooks.append(WorkbookRun(er, cached=hit is not None))
-        mapper = pool.map if pool else map
-        shared = _shared_elections(election) if fresh else []
-        jobs = [(p, options.validation(), shared, cache.model_path(shas[p], env)) for p in fresh]
-        for i, (p, result) in enumerate(zip(fresh, mapper(_validate_job, jobs), strict=True)):
-            if progress:
-                progress(result.file, i + 1, steps)
-            runs[p] = WorkbookRun(result)
-    ordered = [runs[p] for p in books]
-    _assign_folders(ordered, manifest, input_dir, options)
-    _flag_duplicate_stations(ordered)
-    linked, link_findings = _flag_output_links(ordered, output_dir)  # nothing is written through a link
-    for wr in ordered:
-        if wr.cached and sorted({f.rule for f in wr.run_findings}) != wr.extra_before:
-            # Another workbook of the same station came or went: its findings, and what they block, change.
-            wr.cached, wr.documents = False, []
-    report.workbooks.extend(ordered)
-    # Phase 2: render and write the documents, then the 検証結果.xlsx, workbook by workbook; each
-    # workbook's files live in its own folder, so the workers never write the same file.
-    # The station pages are written here too, except in a watch run (its index needs every workbook).
-    pages = options.as_of if annotate and options.only is None else None
-    copies: dict[int, Path] = {}
-    todo = []
-    for wr in ordered:
-        if not (wr.result.has_book and wr.folder) or id(wr) in linked:
-            continue
-        if not wr.cached:
-            todo.append(wr)
-        elif annotate and (path := annotated_path(output_dir, wr)).exists() and _page_present(output_dir, wr, pages):
-            copies[id(wr)] = path  # the workbook is as the last run saw it: so are its copy and page
-        elif annotate:
-            todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
-    if not documents and not annotate:
-        todo = []
-    report.made_at = clock.stamp(clock.now())
-    job = Finish(
-        output_dir, options.strict, documents, annotate, pages, report.made_at, form_paths, tuple(form_set.lines())
-    )
-    with _pool(len(todo), templates) as pool:
-        if pool is None:
-            if documents and checked is None and any(not wr.cached for wr in todo):
-                checked = _load_templates(templates, form_paths)
-            outcomes = ((*job.run(wr, checked, manifest), None, None) for wr in todo)
+                # The workers load and check their own copies; the parent need not hold docxtpl too.
+                _templates_present()
+
+    def validate_changed(self) -> None:
+        """Phase 1: validate the workbooks that changed (in parallel when there are many), then the findings
+        across workbooks (duplicate stations, links in the output folder)."""
+        # Its workers import pandas, pandera and openpyxl; they are gone before phase 2, which needs none.
+        options, cache, env, report = self.options, self.cache, self.env, self.report
+        with _pool(len(self.fresh), self.templates) as pool:
+            if self.election_path is not None:
+                self._validate_elections(pool)
+            mapper = pool.map if pool else map
+            shared = _shared_elections(self._election) if self.fresh else []
+            jobs = [(p, options.validation(), shared, cache.model_path(self.shas[p], env)) for p in self.fresh]
+            for i, (p, result) in enumerate(zip(self.fresh, mapper(_validate_job, jobs), strict=True)):
+                if self.progress:
+                    self.progress(result.file, i + 1, self._steps)
+                self.runs[p] = WorkbookRun(result)
+                if result.crash is not None:
+                    self.runs[p].crashed(result.crash, self.log)
+        self.ordered = ordered = [self.runs[p] for p in self.books]
+        _assign_folders(ordered, self.manifest, self.input_dir, options)
+        _flag_duplicate_stations(ordered)
+        self.linked, self.link_findings = _flag_output_links(ordered, self.output_dir)  # nothing through a link
+        for wr in ordered:
+            if wr.cached and [f.to_json() for f in wr.run_findings] != wr.extra_before:
+                # Another workbook of the same station came or went: its findings, and what they block, change.
+                wr.cached, wr.documents = False, []
+        report.workbooks.extend(ordered)
+
+    @property
+    def _steps(self) -> int:
+        return len(self.fresh) * (2 if self.options.documents else 1)
+
+    def _validate_elections(self, pool) -> None:
+        """The shared 選挙期間.xlsx: from the record, or validated first (every station's rules read it)."""
+        path, sha, env, as_of = self.election_path, self.election_sha, self.env, self.options.as_of
+        hit = self.cache.lookup(path, sha, env, functools.partial(_elections_again, as_of))
+        if hit is not None:
+            er = hit.result
         else:
-            outcomes = pool.map(_finish_job, [(job, wr, *manifest.part(wr.folder)) for wr in todo])
-        done = len(fresh)
-        for wr, (docs, failures, copy, problems, summary, files, keys) in zip(todo, outcomes, strict=True):
-            wr.summary = summary
-            if documents and not wr.cached:
-                wr.documents, wr.write_failures = docs, failures
-            if copy is not None:
-                copies[id(wr)] = copy
-            report.annotate_failed += problems
-            if files is not None:  # the worker's view of this folder replaces the parent's
-                manifest.replace_part(wr.folder + "/", files, keys)
-            manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
-            if progress and documents and not wr.cached:
-                done += 1
-                progress(wr.result.file, done, steps)
-    for wr, finding in link_findings:
-        wr.run_findings.append(finding)
-    report.annotated = [copies[id(wr)] for wr in ordered if id(wr) in copies]
-    present = {p.name for p in books} | ({election_path.name} if election_path else set())
-    report.same_as_last = (
-        options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
-    )
-    if todo or not report.same_as_last or manifest.journal.exists():
-        manifest.save()  # else nothing was written, and the manifest on disk is already right
-    for p, wr in runs.items():
-        if not wr.cached and not wr.write_failures and id(wr) not in linked:
-            cache.keep(
-                p, shas[p], env, wr.result, wr.folder, wr.documents, {f.rule for f in wr.run_findings}, wr.summary
-            )
-    if options.only is not None:  # the record keeps the workbooks this run did not look at
-        present |= {p.name for p in discover(input_dir)[0]}
-    cache.save(present)
-    report.record_sha = cache.sha
-    return report
+            job = (path, as_of)
+            er = pool.submit(_elections_job, job).result() if pool else _elections_job(job)
+            if er.crash is None:
+                self.cache.keep(path, sha, env, er, None, [], [])
+        self._election.append(er)
+        self.report.workbooks.append(ewr := WorkbookRun(er, cached=hit is not None))
+        if er.crash is not None:
+            ewr.crashed(er.crash, self.log)
+
+    def write(self) -> None:
+        """Phase 2: each workbook's documents, then its 検証結果.xlsx and 概要.html, workbook by workbook; each
+        workbook's files live in its own folder, so the workers never write the same file. (A watch run writes
+        no station page here: its index needs every workbook.)"""
+        options, output_dir, report, annotate = self.options, self.output_dir, self.report, self.annotate
+        documents = options.documents
+        pages = options.as_of if annotate and options.only is None else None
+        copies: dict[int, Path] = {}
+        todo = []
+        for wr in self.ordered:
+            if not (wr.result.has_book and wr.folder) or id(wr) in self.linked:
+                continue
+            if not wr.cached:
+                todo.append(wr)
+            elif (
+                annotate and (path := annotated_path(output_dir, wr)).exists() and _page_present(output_dir, wr, pages)
+            ):
+                copies[id(wr)] = path  # the workbook is as the last run saw it: so are its copy and page
+            elif annotate:
+                todo.append(wr)  # the clerk deleted the copy or the page: only that is made again
+        if not documents and not annotate:
+            todo = []
+        self.todo = todo
+        report.made_at = clock.stamp(clock.now())
+        forms = tuple(report.forms.lines())
+        job = Finish(output_dir, options.strict, documents, annotate, pages, report.made_at, self.form_paths, forms)
+        with _pool(len(todo), self.templates) as pool:
+            if pool is None:
+                if documents and self.checked is None and any(not wr.cached for wr in todo):
+                    self.checked = _load_templates(self.templates, self.form_paths)
+                outcomes = ((*job.run(wr, self.checked, self.manifest), None, None) for wr in todo)
+            else:
+                outcomes = pool.map(_finish_job, [(job, wr, *self.manifest.part(wr.folder)) for wr in todo])
+            done = len(self.fresh)
+            for wr, outcome in zip(todo, outcomes, strict=True):
+                copy = self._take(wr, outcome)
+                if copy is not None:
+                    copies[id(wr)] = copy
+                if self.progress and documents and not wr.cached:
+                    done += 1
+                    self.progress(wr.result.file, done, self._steps)
+        for wr, finding in self.link_findings:
+            wr.run_findings.append(finding)
+        report.annotated = [copies[id(wr)] for wr in self.ordered if id(wr) in copies]
+
+    def _take(self, wr: WorkbookRun, outcome: tuple) -> Path | None:
+        """What phase 2 made of one workbook, into the report and the manifest; returns its copy."""
+        docs, failures, copy, problems, summary, crashes, files, keys = outcome
+        wr.summary = summary
+        for crash in crashes:
+            wr.crashed(crash, self.log)
+        if self.options.documents and not wr.cached:
+            wr.documents, wr.write_failures = docs, failures
+        self.report.annotate_failed += problems
+        if files is not None:  # the worker's view of this folder replaces the parent's
+            self.manifest.replace_part(wr.folder + "/", files, keys)
+        self.manifest.commit_part(wr.folder + "/")  # journalled: an interrupted run keeps what it wrote
+        return copy
+
+    def record(self) -> None:
+        """The manifest and the run record, saved once, and only when something changed."""
+        options, report, cache = self.options, self.report, self.cache
+        present = {p.name for p in self.books} | ({self.election_path.name} if self.election_path else set())
+        report.same_as_last = (
+            options.only is None and all(wr.cached for wr in report.workbooks) and present == set(cache.entries)
+        )
+        if self.todo or not report.same_as_last or self.manifest.journal.exists():
+            self.manifest.save()  # else nothing was written, and the manifest on disk is already right
+        for p, wr in self.runs.items():
+            if not wr.cached and not wr.write_failures and not wr.internal_errors and id(wr) not in self.linked:
+                extra = [f.to_json() for f in wr.run_findings]
+                cache.keep(p, self.shas[p], self.env, wr.result, wr.folder, wr.documents, extra, wr.summary)
+        if options.only is not None:  # the record keeps the workbooks this run did not look at
+            present |= {p.name for p in discover(self.input_dir)[0]}
+        cache.save(present)
+        report.record_sha = cache.sha
 
 
 def _load_templates(given: dict[str, FormTemplate] | None, paths: tuple | None = None) -> dict[str, FormTemplate]:
@@ -538,19 +640,30 @@ def _pool(jobs: int, templates: dict[str, FormTemplate] | None):
         max_workers=min(cpus, jobs, 4),
         mp_context=mp.get_context(method),
         initializer=_die_with_parent,
-        initargs=(os.getpid(),),
     )
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent() -> None:
     """In a pool worker: exit when the main process is gone (killed from a task manager, SIGKILL), instead
-    of waiting forever on a pipe that no one will write to again."""
+    of working on and writing into a folder whose lock is already free.
+
+    Waits on the parent's sentinel, which multiprocessing hands every child: the read end of a pipe only
+    the parent writes to (POSIX: it reads end-of-file when the parent dies) or the parent's process handle
+    (Windows: signalled when it exits). os.getppid() would not do: on Windows it keeps the dead parent's id.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    parent = mp.parent_process()
+    if parent is None:
+        return
 
     def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
+        try:
+            wait([parent.sentinel])
+        except OSError:
+            pass  # the sentinel is unusable: the parent is gone as far as this worker can tell
+        os._exit(1)
 
     threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
@@ -567,17 +680,37 @@ def _elections_again(as_of: dt.date, path: Path) -> Result:
     return _elections_job((path, as_of))
 
 
-def _elections_job(job: tuple) -> Result:
-    from .validate import read_elections
+def _reader():
+    """The validation module (it imports the reader, pandas and openpyxl): InstallationProblem when one of
+    them cannot serve, which stops the run (exit 2) instead of failing every workbook."""
+    try:
+        from . import validate
+    except ImportError as e:
+        raise missing_module(e) from None
+    return validate
 
-    return read_elections(*job)
+
+def _elections_job(job: tuple) -> Result:
+    read_elections = _reader().read_elections
+
+    try:
+        return read_elections(*job)
+    except InstallationProblem:
+        raise  # stops the run (exit 2): no workbook is to blame
+    except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
+        return Result(job[0], crash=capture("検証", job[0].name, e))
 
 
 def _validate_job(job: tuple) -> Result:
-    from .validate import validate_workbook
+    validate_workbook = _reader().validate_workbook
 
     path, options, shared, *model = job
-    result = validate_workbook(path, options, shared)
+    try:
+        result = validate_workbook(path, options, shared)
+    except InstallationProblem:
+        raise  # stops the run (exit 2): no workbook is to blame
+    except Exception as e:  # a bug of ours, not the input: logged by the parent, the others go on
+        return Result(path, crash=capture("検証", path.name, e))
     if model and result.has_book:
         try:
             store_model(model[0], result)  # for the run record, should this run complete
@@ -601,15 +734,23 @@ class Finish:
 
     def run(
         self, wr: WorkbookRun, templates: dict[str, FormTemplate] | None, manifest: Manifest
-    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str], StationSummary | None]:
-        docs, failures = wr.documents, wr.write_failures
+    ) -> tuple[list[Document], list[WriteFailure], Path | None, list[str], StationSummary | None, list[Crash]]:
+        """An unexpected exception in one step (a bug of ours) comes back as a Crash; the other steps go on."""
+        docs, failures, crashes = wr.documents, wr.write_failures, []
         if self.documents and not wr.cached:
-            docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
+            try:
+                docs, failures = write_documents(wr, self.output_dir, templates, manifest, self.strict)
+            except Exception as e:
+                docs, failures = [], []
+                crashes.append(capture("文書の作成", wr.result.file, e))
             wr.documents, wr.write_failures = docs, failures
         copy, problems = None, []
         if self.annotate:
-            copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents, self.form_lines)
-            problems += [problem] if problem else []
+            try:
+                copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents, self.form_lines)
+                problems += [problem] if problem else []
+            except Exception as e:
+                crashes.append(capture("検証結果.xlsx の作成", wr.result.file, e))
         if self.pages is not None:
             from .overview import write_station_page
 
@@ -617,7 +758,9 @@ class Finish:
                 wr.summary = write_station_page(wr, self.pages, self.output_dir, self.made_at)
             except OSError as e:
                 problems.append(write_error_message(getattr(e, "filename", None) or self.output_dir, e))
-        return docs, failures, copy, problems, wr.summary
+            except Exception as e:
+                crashes.append(capture("概要ページの作成", wr.result.file, e))
+        return docs, failures, copy, problems, wr.summary, crashes
 
 
 def _finish_job(job: tuple) -> tuple:
@@ -653,19 +796,22 @@ def annotate_one(
         with open(r.path, "rb") as f:
             digest = hashlib.file_digest(f, "sha256")
         digest.update(listed)
+        digest.update(version.output_version().encode())  # and the program that makes the copy
         key = digest.hexdigest()
     except OSError as e:
         return None, f"{r.file}: 「{r.path.name}」を読み取れません（{e.strerror or type(e).__name__}）。"
     if manifest.keys.get(rel) == key and path.exists():
         return path, None
     from .annotate import annotate_book  # only when a copy is to be made
+    from .xlsx_edit import COPY_INPUT_ERRORS
 
     try:
         data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None, form_lines)
-    except Exception as e:  # an exotic part the copy cannot carry must not stop the run
+    except COPY_INPUT_ERRORS as e:  # an exotic part the copy cannot carry must not stop the run
         return None, (
             f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"
         )
+    # Any other exception is a bug of ours: Finish.run logs it and the workbook is reported failed.
     try:
         atomic_write(path, data)
     except OSError as e:
@@ -692,7 +838,9 @@ def write_documents(
             template = templates[doc.form]
             values = json.dumps(context, ensure_ascii=False, sort_keys=True).encode()
             # "<record>:<template>": a hand-edited file whose template alone changed gets no 新版 (write.py).
-            key = f"{sha256(values)}:{template.fingerprint[:16]}"
+            # The template part carries the program's output version: an upgrade re-renders every document
+            # still ours, and a hand-edited one is kept with form_changed, without a 新版.
+            key = f"{sha256(values)}:{sha256(template.fingerprint.encode() + version.output_version().encode())[:16]}"
             old = manifest.keys.get(doc.path)
             if old is not None and ":" not in old:  # written by an earlier version: the same values?
                 from .render import earlier_keys
@@ -729,7 +877,12 @@ def write_report(report: RunReport, output_dir: Path, *, merge: bool = False) ->
         try:
             old = json.loads(path.read_text("utf-8"))
             fresh = {w["file"] for w in data["workbooks"]}
-            kept = [w for w in old.get("workbooks", []) if w.get("file") not in fresh]
+            here = report.input_dir  # a workbook deleted or moved away since is forgotten
+            kept = [
+                w
+                for w in old.get("workbooks", [])
+                if w.get("file") not in fresh and (here is None or (here / str(w.get("file"))).is_file())
+            ]
             data["workbooks"] = sorted(kept + data["workbooks"], key=lambda w: w["file"])
         except (OSError, ValueError, AttributeError, TypeError):
             pass  # an unreadable old report is simply replaced

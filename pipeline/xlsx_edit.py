@@ -7,6 +7,7 @@ import posixpath
 import re
 import struct
 import unicodedata
+import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -47,6 +48,11 @@ CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.workshee
 CT_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+# Excel 365's threaded comments: a thread per cell, its people in a workbook-wide person list.
+REL_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
+REL_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
+TC_NS = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
+CT_PERSON = "application/vnd.ms-excel.person+xml"
 CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 CT_MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
@@ -79,8 +85,63 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
+class CopyMalformed(Exception):
+    """A part this editor rewrote does not parse: a bug of ours, never saved (the run logs it)."""
+
+
+class _NoTree:
+    def close(self) -> None:
+        return None
+
+
+_FEED = 1 << 20
+
+
+class _WellFormed:
+    """Parses a part piece by piece as it is written, building no tree (a large sheet costs no memory)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.xml = name.endswith((".xml", ".rels", ".vml"))
+        self.parser = (
+            etree.XMLParser(target=_NoTree(), resolve_entities=False, no_network=True, load_dtd=False)
+            if self.xml
+            else None
+        )
+
+    def feed(self, piece: bytes | memoryview) -> None:
+        if self.parser is None:
+            return
+        view = memoryview(piece)
+        try:
+            for i in range(0, len(view), _FEED):  # a large run of untouched rows is a view: copied a slice at a time
+                self.parser.feed(bytes(view[i : i + _FEED]))
+        except etree.XMLSyntaxError as e:
+            raise CopyMalformed(f"{self.name}: {e}") from None
+
+    def close(self) -> None:
+        if self.parser is not None:
+            try:
+                self.parser.close()
+            except etree.XMLSyntaxError as e:
+                raise CopyMalformed(f"{self.name}: {e}") from None
+
+
 class XlsxEditError(Exception):
     """The workbook has something this editor does not handle (a missing part, strict OOXML, ...)."""
+
+
+# What a workbook the reader accepted can still make the copy fail on: a part this editor does not handle,
+# XML that does not parse, a zip member missing or damaged. Anything else is a bug of ours (logged).
+COPY_INPUT_ERRORS = (
+    XlsxEditError,
+    etree.XMLSyntaxError,
+    zipfile.BadZipFile,
+    KeyError,
+    UnicodeDecodeError,
+    EOFError,
+    zlib.error,
+)
 
 
 def q(tag: str, ns: str = NS) -> str:
@@ -332,16 +393,20 @@ class Styles:
 
 
 class SharedStrings:
-    """xl/sharedStrings.xml: new strings appended to the bytes, the existing table never parsed to add."""
+    """xl/sharedStrings.xml (found through the workbook's relationships): parsed with lxml, new strings
+    appended as <si> elements of the table, whatever prefix, quotes or whitespace its writer used."""
 
     def __init__(self, book: Book) -> None:
         self.book = book
         rel = book.wb_rels.by_type(REL_SST)
         self.part = resolve(book.wb_part, rel[0].get("Target")) if rel else None
-        self.data = book.read(self.part) if self.part else None
-        if self.part and self.data is None:
+        data = book.read(self.part) if self.part else None
+        if self.part and data is None:
             raise XlsxEditError(f"missing {self.part}")
-        self.existing = len(re.findall(rb"<(?:\w+:)?si[\s>/]", self.data)) if self.data else 0
+        self.root = parse(data) if data is not None else None
+        if self.root is not None and self.root.tag != q("sst"):
+            raise XlsxEditError("unexpected sharedStrings part")
+        self.existing = sum(1 for _ in self.root.iterchildren(q("si"))) if self.root is not None else 0
         self.new: dict[str, int] = {}
         self.refs = 0
 
@@ -352,44 +417,43 @@ class SharedStrings:
         return self.new[text]
 
     def texts(self) -> list[str]:
-        if not self.data:
+        if self.root is None:
             return []
-        return [shared_text(si) for si in parse(self.data).iter(q("si"))]
+        return [shared_text(si) for si in self.root.iterchildren(q("si"))]
 
     def finish(self) -> None:
         if not self.new:
             return
-        items = "".join(f'<si><t xml:space="preserve">{escape(xstring(t))}</t></si>' for t in self.new).encode()
         total = self.existing + len(self.new)
-        if self.data is None:
+        if self.root is None:  # a table of this tool's strings only: written as it is built, no tree
             self.part = "xl/sharedStrings.xml"
             while self.book.exists(self.part):
                 self.part = f"xl/sharedStrings{total}.xml"
             self.book.wb_rels.add(REL_SST, self.part)
             self.book.override(self.part, CT_SST)
+            items = "".join(f'<si><t xml:space="preserve">{escape(xstring(t))}</t></si>' for t in self.new)
             self.book.dirty[self.part] = (
-                DECL + f'<sst xmlns="{NS}" count="{self.refs}" uniqueCount="{total}">'.encode() + items + b"</sst>"
+                DECL + f'<sst xmlns="{NS}" count="{self.refs}" uniqueCount="{total}">{items}</sst>'.encode()
             )
             return
-        m = re.search(rb"<((?:\w+:)?)sst\b([^>]*?)(/?)>", self.data)
-        if not m:
-            raise XlsxEditError("unexpected sharedStrings part")
-        prefix, attrs, empty = m.group(1), m.group(2), m.group(3)
-        count = re.search(rb'\scount="(\d+)"', attrs)
-        attrs = re.sub(rb'\s(?:count|uniqueCount)="\d*"', b"", attrs)
-        if count:
-            attrs += b' count="%d"' % (int(count.group(1)) + self.refs)
-        attrs += b' uniqueCount="%d"' % total
-        if prefix:  # our items are unprefixed: declare the main namespace on them
-            items = items.replace(b"<si>", f'<si xmlns="{NS}">'.encode())
-        start = b"<" + prefix + b"sst" + attrs + b">"
-        if empty:
-            self.book.dirty[self.part] = self.data[: m.start()] + start + items + b"</" + prefix + b"sst>"
-        else:
-            end = self.data.rfind(b"</" + prefix + b"sst>")
-            self.book.dirty[self.part] = (
-                self.data[: m.start()] + start + self.data[m.end() : end] + items + self.data[end:]
-            )
+        if self.root.get("count") is not None:
+            try:
+                self.root.set("count", str(int(self.root.get("count")) + self.refs))
+            except ValueError:
+                del self.root.attrib["count"]  # optional, and not a number: dropped rather than kept wrong
+        self.root.set("uniqueCount", str(total))
+        # CT_Sst: si*, then extLst: new items go before an extLst.
+        ext = self.root.find(q("extLst"))
+        for text in self.new:
+            si = etree.Element(q("si"))
+            t = etree.SubElement(si, q("t"))
+            t.text = xstring(text)
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            if ext is not None:
+                ext.addprevious(si)
+            else:
+                self.root.append(si)
+        self.book.dirty[self.part] = serialize(self.root)
 
 
 _ROOT = re.compile(rb"<(?![?!])([^\s>/]+)[^>]*>")
@@ -417,14 +481,20 @@ class Worksheet:
         m = re.compile(rb"<" + re.escape(prefix) + rb"sheetData\b([^>]*?)(/?)>").search(data)
         if not m:
             raise XlsxEditError(f"no sheetData in {part}")
+        self.close = b"</" + prefix + b"sheetData>"
         if m.group(2):
             self.head = data[: m.start()] + b"<" + prefix + b"sheetData" + m.group(1) + b">"
             self.rows_data = memoryview(b"")
-            self.tail = b"</" + prefix + b"sheetData>" + data[m.end() :]
+            self.tail = self.close + data[m.end() :]
         else:
-            close = data.rfind(b"</" + prefix + b"sheetData>")
+            # The end tag as written (XML allows whitespace before its ">"), the last one in the part.
+            ends = list(re.finditer(rb"</" + re.escape(prefix) + rb"sheetData\s*>", data[m.end() :]))
+            if not ends:
+                raise XlsxEditError(f"no end of sheetData in {part}")
+            close, after = m.end() + ends[-1].start(), m.end() + ends[-1].end()
             # A view, not a copy: the rows are the bulk of the part and most are written back untouched.
-            self.head, self.rows_data, self.tail = data[: m.end()], memoryview(data)[m.end() : close], data[close:]
+            self.head, self.rows_data = data[: m.end()], memoryview(data)[m.end() : close]
+            self.tail = self.close + data[after:]
         self._index: dict[int, tuple[int, int]] | None = None  # row number -> (start, end) in rows_data
         self.rows: dict[int, etree._Element] = {}  # rows parsed for editing, by number
         self.frozen: dict[int, bytes] = {}  # rows edited and serialised again, by number
@@ -533,7 +603,9 @@ class Worksheet:
         if self._col_styles is None:
             self._col_styles = {}
             m = re.search(
-                rb"<" + re.escape(self.prefix) + rb"cols\b.*?</" + re.escape(self.prefix) + rb"cols>", self.head, re.S
+                rb"<" + re.escape(self.prefix) + rb"cols\b.*?</" + re.escape(self.prefix) + rb"cols\s*>",
+                self.head,
+                re.S,
             )
             if m:
                 for col in parse(self.root_start + m.group(0) + self.root_end).iter(q("col")):
@@ -551,8 +623,7 @@ class Worksheet:
     # -- after sheetData -------------------------------------------------------------------------
     def tail_el(self) -> etree._Element:
         if self._tail_el is None:
-            close = b"</" + self.prefix + b"sheetData>"
-            self._tail_el = parse(self.root_start + self.tail[len(close) :])
+            self._tail_el = parse(self.root_start + self.tail[len(self.close) :])
         return self._tail_el
 
     def anchor(self, addr: str) -> str:
@@ -620,13 +691,12 @@ class Worksheet:
         for n in pending[p:]:
             yield self.frozen[n]
         if self._tail_el is not None:
-            close = b"</" + self.prefix + b"sheetData>"
-            yield close + _inner(self._tail_el) + self.root_end
+            yield self.close + _inner(self._tail_el) + self.root_end
         else:
             yield self.tail
 
     def _widen_dimension(self, head: bytes) -> bytes:
-        m = re.search(rb'(<(?:\w+:)?dimension\s+ref=")([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(")', head)
+        m = re.search(rb"""(<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["'])([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(["'])""", head)
         if not m:
             return head
         r2 = int(m.group(5) or m.group(3))
@@ -710,7 +780,45 @@ VML_NOTE_TYPE = (
     ' <v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
     '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>\n'
 )
-_SHAPE = re.compile(rb"<v:shape\b(?:(?!</v:shape>).)*</v:shape>\s*", re.S)
+V_NS, O_NS, X_NS = (
+    "urn:schemas-microsoft-com:vml",
+    "urn:schemas-microsoft-com:office:office",
+    ("urn:schemas-microsoft-com:office:excel"),
+)
+_VML_WRAP = f'<xml xmlns:v="{V_NS}" xmlns:o="{O_NS}" xmlns:x="{X_NS}">'.encode()
+_SHAPE_ID = re.compile(r"_x0000_s(\d+)")
+# Legacy VML is not always well-formed XML (older writers leave <br> open): lxml recovers what it can.
+VML_RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True)
+
+
+def parse_vml(data: bytes) -> etree._Element:
+    try:
+        return parse(data)
+    except etree.XMLSyntaxError:
+        root = etree.fromstring(data, VML_RECOVER)
+        if root is None:
+            raise XlsxEditError("VML part that does not parse") from None
+        return root
+
+
+def _vml_elements(xml: bytes) -> list[etree._Element]:
+    """Our VML snippets (written with the v:, o: and x: prefixes) as elements in their namespaces."""
+    return list(parse(_VML_WRAP + xml + b"</xml>"))
+
+
+def _idmap_numbers(root: etree._Element) -> set[int]:
+    found = set()
+    for el in root.iter(f"{{{O_NS}}}idmap"):
+        found |= {int(x) for x in re.findall(r"\d+", el.get("data", ""))}
+    return found
+
+
+def _is_note_at(shape: etree._Element, row: int, col: int) -> bool:
+    data = shape.find(f"{{{X_NS}}}ClientData")
+    if data is None or data.get("ObjectType") != "Note":
+        return False
+    r, c = data.findtext(f"{{{X_NS}}}Row"), data.findtext(f"{{{X_NS}}}Column")
+    return (r or "").strip() == str(row - 1) and (c or "").strip() == str(col - 1)
 
 
 class Comments:
@@ -736,9 +844,10 @@ class Comments:
             raise XlsxEditError(f"unexpected comments part {self.part}")
         rid = ws.legacy_drawing()
         self.vml_part = self.rels.target(rid) if rid else None
-        self.vml = book.read(self.vml_part) if self.vml_part else None
-        if self.vml_part and self.vml is None:
+        vml = book.read(self.vml_part) if self.vml_part else None
+        if self.vml_part and vml is None:
             raise XlsxEditError(f"missing {self.vml_part}")
+        self.vml = parse_vml(vml) if vml is not None else None
         self.by_ref = {c.get("ref"): c for c in self.list.findall(q("comment"))}
         self.new_shapes: list[bytes] = []
 
@@ -836,13 +945,9 @@ class Comments:
         self.list.remove(c)
         if self.vml is not None:
             r, col = split_addr(ref)
-            row_tag, col_tag = f"<x:Row>{r - 1}</x:Row>".encode(), f"<x:Column>{col - 1}</x:Column>".encode()
-
-            def drop(m: re.Match) -> bytes:
-                s = m.group(0)
-                return b"" if b'"Note"' in s and row_tag in s and col_tag in s else s
-
-            self.vml = _SHAPE.sub(drop, self.vml)
+            for shape in list(self.vml.iter(f"{{{V_NS}}}shape")):
+                if _is_note_at(shape, r, col):
+                    shape.getparent().remove(shape)
 
     def finish(self) -> None:
         book, ws = self.book, self.ws
@@ -850,19 +955,21 @@ class Comments:
         vml = self.vml
         if self.new_shapes:
             if vml is None:
-                vml = (VML_HEAD.format(idmap=book.next_idmap()) + VML_NOTE_TYPE + "</xml>").encode()
-            if b'id="_x0000_t202"' not in vml:
-                end = vml.rfind(b"</xml>")
-                vml = vml[:end] + VML_NOTE_TYPE.encode() + vml[end:]
-            ids = [int(i) for i in re.findall(rb"_x0000_s(\d+)", vml)]
-            m = re.search(rb'data="(\d+)', vml)
-            first = max([*ids, int(m.group(1)) * 1024 if m else 1024]) + 1
+                vml = parse((VML_HEAD.format(idmap=book.next_idmap()) + VML_NOTE_TYPE + "</xml>").encode())
+            if not any(t.get("id") == "_x0000_t202" for t in vml.iter(f"{{{V_NS}}}shapetype")):
+                vml.extend(_vml_elements(VML_NOTE_TYPE.encode()))
+            ids = [
+                int(m.group(1))
+                for el in vml.iter()
+                if isinstance(el.tag, str)
+                for v in el.attrib.values()
+                if (m := _SHAPE_ID.fullmatch(v))
+            ]
+            block = min(_idmap_numbers(vml) or {1})
+            first = max([*ids, block * 1024]) + 1
             shapes = b"".join(s.replace(b"{ID}", str(first + i).encode()) for i, s in enumerate(self.new_shapes))
-            end = vml.rfind(b"</xml>")
-            if end < 0:
-                raise XlsxEditError("unexpected VML part")
-            vml = vml[:end] + shapes + vml[end:]
-        shapes_left = vml is not None and re.search(rb"<v:shape\b", vml) is not None
+            vml.extend(_vml_elements(shapes))
+        shapes_left = vml is not None and next(vml.iter(f"{{{V_NS}}}shape"), None) is not None
         if has_comments:
             if self.part is None:
                 self.part = book.fresh("xl/comments{}.xml")
@@ -880,7 +987,7 @@ class Comments:
                 self.vml_part = book.fresh("xl/drawings/vmlDrawing{}.vml")
                 ws.set_legacy_drawing(self.rels.add(REL_VML, self.vml_part))
                 book.default("vml", CT_VML)
-            book.dirty[self.vml_part] = vml
+            book.dirty[self.vml_part] = etree.tostring(vml, encoding="UTF-8", xml_declaration=False)
         elif self.vml_part is not None:
             book.remove_part(self.vml_part)
             for r in self.rels.by_type(REL_VML):
@@ -916,6 +1023,61 @@ def _wrapped_lines(text: str, width: float) -> int:
         used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
         lines += max(math.ceil(used / room), 1)
     return lines
+
+
+def tool_guid(*parts: str) -> str:
+    """A GUID as Excel writes them ({XXXXXXXX-...}), the same for the same parts: the copy stays
+    deterministic, and this tool's person and replies are recognised when a copy comes back."""
+    return "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, "kobankyo:" + "\x1f".join(parts))).upper() + "}"
+
+
+class Threads:
+    """A worksheet's threaded comments (Excel 365), found through its relationships: this tool's findings
+    are added to a cell's thread as a reply by the tool's own person, and taken off again when a copy
+    comes back (every reply by that person)."""
+
+    def __init__(self, book: Book, ws: Worksheet) -> None:
+        self.book, self.ws = book, ws
+        rel = book.rels(ws.part).by_type(REL_THREADED)
+        self.part = resolve(ws.part, rel[0].get("Target")) if rel else None
+        data = book.read(self.part) if self.part else None
+        self.root = parse(data) if data is not None else None
+        if self.root is not None and self.root.tag != q("ThreadedComments", TC_NS):
+            raise XlsxEditError(f"unexpected threaded comments part {self.part}")
+        self.changed = False
+
+    def _comments(self) -> list[etree._Element]:
+        return list(self.root.iterchildren(q("threadedComment", TC_NS))) if self.root is not None else []
+
+    def has(self, ref: str) -> bool:
+        return any(c.get("ref") == ref for c in self._comments())
+
+    def reply(self, ref: str, text: str, author: str) -> None:
+        """text as the tool's reply at the end of the thread on ref (there must be one: see has)."""
+        thread = [c for c in self._comments() if c.get("ref") == ref]
+        first = next((c for c in thread if not c.get("parentId")), thread[0])
+        person = self.book.tool_person(author)
+        el = etree.Element(q("threadedComment", TC_NS), nsmap={None: TC_NS})
+        el.set("ref", ref)
+        el.set("dT", max((c.get("dT") or "" for c in thread), default="") or "2000-01-01T00:00:00.00")
+        el.set("personId", person)
+        el.set("id", tool_guid("reply", self.ws.name, ref, text))
+        el.set("parentId", first.get("id") or "")
+        etree.SubElement(el, q("text", TC_NS)).text = text
+        el.tail = thread[-1].tail  # the writer's indentation, if any
+        thread[-1].addnext(el)
+        self.changed = True
+
+    def remove_tool_replies(self, author: str) -> None:
+        person = tool_guid("person", author)
+        for c in self._comments():
+            if c.get("personId") == person:
+                self.root.remove(c)
+                self.changed = True
+
+    def finish(self) -> None:
+        if self.changed and self.part is not None:
+            self.book.dirty[self.part] = serialize(self.root)
 
 
 @dataclass
@@ -979,6 +1141,7 @@ class Book:
         self.original_order = list(self.sheets)
         self._worksheets: dict[str, Worksheet] = {}
         self._comments: dict[str, Comments] = {}
+        self._threads: dict[str, Threads] = {}
         self._styles: Styles | None = None
         self.sst = SharedStrings(self)
         self._idmaps: set[int] | None = None
@@ -1025,6 +1188,12 @@ class Book:
             self._rels[part] = Rels(self, part)
         return self._rels[part]
 
+    def _content_type(self, part: str) -> str | None:
+        for o in self.ct.findall(q("Override", CT_NS)):
+            if o.get("PartName", "").lstrip("/") == part:
+                return o.get("ContentType")
+        return None
+
     def override(self, part: str, content_type: str) -> None:
         for o in self.ct.findall(q("Override", CT_NS)):
             if o.get("PartName", "").lstrip("/") == part:
@@ -1046,9 +1215,11 @@ class Book:
         if self._idmaps is None:
             self._idmaps = set()
             for part in self.infos:
-                if part.endswith(".vml"):
-                    for m in re.finditer(rb'idmap[^>]*data="([\d,\s]+)"', self.read(part) or b""):
-                        self._idmaps |= {int(x) for x in re.findall(rb"\d+", m.group(1))}
+                if part.endswith(".vml") or self._content_type(part) == CT_VML:
+                    try:
+                        self._idmaps |= _idmap_numbers(parse_vml(self.read(part) or b"<xml/>"))
+                    except (etree.XMLSyntaxError, XlsxEditError):
+                        continue  # a part this editor does not touch; its numbers cannot be read
         n = 1
         while n in self._idmaps:
             n += 1
@@ -1070,6 +1241,33 @@ class Book:
                 raise XlsxEditError(f"not a worksheet: {name}")
             self._worksheets[name] = Worksheet(self, name, ref.part)
         return self._worksheets[name]
+
+    def threads(self, name: str) -> Threads:
+        if name not in self._threads:
+            self._threads[name] = Threads(self, self.worksheet(name))
+        return self._threads[name]
+
+    def tool_person(self, author: str) -> str:
+        """This tool's entry in the workbook's person list (created when missing); returns its id."""
+        person = tool_guid("person", author)
+        rel = self.wb_rels.by_type(REL_PERSON)
+        part = resolve(self.wb_part, rel[0].get("Target")) if rel else None
+        data = self.read(part) if part else None
+        root = parse(data) if data is not None else etree.Element(q("personList", TC_NS), nsmap={None: TC_NS})
+        if any(p.get("id") == person for p in root.iterchildren(q("person", TC_NS))):
+            return person
+        el = etree.SubElement(root, q("person", TC_NS))
+        el.set("displayName", author)
+        el.set("id", person)
+        el.set("userId", author)
+        el.set("providerId", "None")
+        if part is None:  # Excel's name for it, else a free one
+            part = "xl/persons/person.xml" if not self.exists("xl/persons/person.xml") else None
+            part = part or self.fresh("xl/persons/person{}.xml")
+            self.wb_rels.add(REL_PERSON, part)
+            self.override(part, CT_PERSON)
+        self.dirty[part] = serialize(root)
+        return person
 
     def comments(self, name: str) -> Comments:
         if name not in self._comments:
@@ -1388,6 +1586,8 @@ class Book:
     def save(self) -> bytes:
         for c in self._comments.values():
             c.finish()
+        for t in self._threads.values():
+            t.finish()
         self.sst.finish()
         for rels in list(self._rels.values()):
             if not rels.items() and rels.path not in self.infos:
@@ -1416,10 +1616,13 @@ class Book:
         pieces = [cur] if isinstance(cur, bytes) else cur.chunks() if hasattr(cur, "chunks") else [cur.bytes()]
         c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         crc, size, out = 0, 0, []
+        check = _WellFormed(name)  # every rewritten part is parsed again as it is written
         for piece in pieces:
             crc = zlib.crc32(piece, crc)
             size += len(piece)
             out.append(c.compress(piece))
+            check.feed(piece)
+        check.close()
         out.append(c.flush())
         return Member(name.encode("utf-8"), crc, size, b"".join(out))
 

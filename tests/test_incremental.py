@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 import pipeline.cache as cache_mod
+import pipeline.validate
+from pipeline import version
 from pipeline.run import RunOptions, reports
 from tests.builders import AS_OF, baseline, write_book
 
@@ -150,22 +153,107 @@ def test_nothing_changed_takes_everything_from_the_record(tmp_path):
     assert _snapshot(out) == _snapshot(clean)
 
 
-@pytest.mark.parametrize("what", ["as-of date", "template or program", "strict"])
-def test_a_change_outside_the_workbooks_redoes_them_all(tmp_path, monkeypatch, what):
+@pytest.mark.parametrize("what", ["as-of date", "strict"])
+def test_a_change_outside_the_workbooks_redoes_them_all(tmp_path, what):
     inp, out = _input(tmp_path), tmp_path / "out"
     reports(inp, out, RunOptions(as_of=AS_OF))
-    options = RunOptions(as_of=AS_OF)
     if what == "as-of date":
         options = RunOptions(as_of=dt.date(2027, 5, 1))  # other terms serve, other findings
-    elif what == "template or program":
-        real = cache_mod._program_fingerprint
-        monkeypatch.setattr(cache_mod, "_program_fingerprint", lambda: real() + "changed")
     else:
         options = RunOptions(as_of=AS_OF, strict=True)
     again = reports(inp, out, options)
     assert not any(wr.cached for wr in again.workbooks)
     clean = tmp_path / "clean"
     reports(inp, clean, options)
+    assert _snapshot(out) == _snapshot(clean)
+
+
+def _as_an_earlier_version_wrote_it(out: Path, path: Path, data: bytes) -> None:
+    """The file as the program before the upgrade wrote it: other bytes, recorded in the manifest as ours."""
+    path.write_bytes(data)
+    manifest = json.loads((out / ".manifest.json").read_text("utf-8"))
+    rel = path.relative_to(out).as_posix()
+    if rel in manifest["files"]:
+        manifest["files"][rel] = hashlib.sha256(data).hexdigest()
+    (out / ".manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
+def _upgrade(monkeypatch) -> None:
+    """A new release: the program's output version changes (SPEC section 4: it re-renders every unedited
+    document, whatever its date, and keeps the hand-edited ones without a _新版)."""
+    real = version.output_version
+    monkeypatch.setattr(version, "output_version", lambda: real() + "-next")
+
+
+def test_an_upgrade_rerenders_every_output_still_ours_and_keeps_hand_edits(tmp_path, monkeypatch):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    docs = sorted((out / "A警察署" / "委嘱状").glob("*.docx"))
+    old, edited = docs[0], docs[1]
+    # What the earlier release wrote differs from what this one writes (the fix that made copies open in
+    # Excel without a repair, for one): stand-ins with other bytes, recorded as the run's own.
+    _as_an_earlier_version_wrote_it(out, old, old.read_bytes() + b"earlier release")
+    copy = out / "A警察署" / "検証結果.xlsx"
+    _as_an_earlier_version_wrote_it(out, copy, (out / "B警察署" / "検証結果.xlsx").read_bytes())
+    clerk = edited.read_bytes() + b"\0"  # stands in for the clerk's edit in Word
+    edited.write_bytes(clerk)
+    _upgrade(monkeypatch)
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    docs_now = {d.path: d for wr in again.workbooks for d in wr.documents}
+    rel = lambda p: p.relative_to(out).as_posix()  # noqa: E731
+    assert docs_now[rel(old)].status == "written"
+    assert old.read_bytes() == (clean / rel(old)).read_bytes()  # re-rendered by this release
+    assert copy.read_bytes() != (out / "B警察署" / "検証結果.xlsx").read_bytes()
+    assert _snapshot(out)["copies"]["A警察署"] == _snapshot(clean)["copies"]["A警察署"]
+    kept = docs_now[rel(edited)]
+    assert kept.status == "kept-edited" and getattr(kept, "form_changed", False) and kept.new_path is None
+    assert edited.read_bytes() == clerk  # untouched
+    assert not list(out.rglob("*_新版*"))  # a mere upgrade writes no 新版
+    report = json.loads((out / "検証結果.json").read_text("utf-8"))
+    listed = {d["path"]: d for w in report["workbooks"] for d in w["documents"]}
+    assert listed[rel(edited)] == {"form": "委嘱状", "path": rel(edited), "status": "kept-edited", "form_changed": True}
+    for path in listed:  # every other document: the bytes this release writes
+        if path != rel(edited):
+            assert (out / path).read_bytes() == (clean / path).read_bytes()
+    # The next run, with nothing changed, says the same of the clerk's file and still writes no 新版.
+    third = reports(inp, out, RunOptions(as_of=AS_OF))
+    kept = {d.path: d for wr in third.workbooks for d in wr.documents}[rel(edited)]
+    assert kept.status == "kept-edited" and getattr(kept, "form_changed", False) and not list(out.rglob("*_新版*"))
+
+
+def test_a_record_change_after_an_upgrade_writes_a_new_version_beside_a_hand_edit(tmp_path, monkeypatch):
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    meeting = sorted((out / "B警察署" / "開催結果報告書").glob("*.docx"))[0]
+    meeting.write_bytes(meeting.read_bytes() + b"\0")
+    _upgrade(monkeypatch)
+    _edit(inp)  # B's meetings now held elsewhere: the record of the edited report changed
+    again = reports(inp, out, RunOptions(as_of=AS_OF))
+    d = {d.path: d for wr in again.workbooks for d in wr.documents}[meeting.relative_to(out).as_posix()]
+    assert d.status == "kept-edited" and d.new_path and (out / d.new_path).exists()
+
+
+def test_a_third_copy_of_a_station_updates_the_first_two(tmp_path):
+    """Cross-workbook findings are compared as findings: the first two copies' 検証結果.xlsx say 3冊 too."""
+    inp, out = _input(tmp_path), tmp_path / "out"
+    shutil.copy(inp / "A署.xlsx", inp / "A署 - コピー.xlsx")
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    shutil.copy(inp / "A署.xlsx", inp / "A署（3冊目）.xlsx")  # sorted last: the first two keep their folders
+    reports(inp, out, RunOptions(as_of=AS_OF))
+    report = json.loads((out / "検証結果.json").read_text("utf-8"))
+    copies = [w for w in report["workbooks"] if w["station"] == "A警察署"]
+    assert len(copies) == 3
+    for w in copies:
+        dup = [f for f in w["findings"] if f["rule"] == "duplicate-station"]
+        assert len(dup) == 1 and "3冊" in dup[0]["message"], w["file"]
+    for folder in ("A警察署", "A警察署_2", "A警察署_3"):
+        wb = load_workbook(out / folder / "検証結果.xlsx", read_only=True)
+        listed = [row for row in wb["指摘一覧"].iter_rows(values_only=True) if "duplicate-station" in row]
+        assert len(listed) == 1 and "3冊" in listed[0][-1], folder
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
     assert _snapshot(out) == _snapshot(clean)
 
 
@@ -220,24 +308,44 @@ def test_a_rerun_with_nothing_changed_does_not_import_pandas(tmp_path):
     assert again.returncode == 0 and "LOADED []" in again.stdout, again.stdout[-500:]
 
 
-def test_nothing_changed_reads_no_model_pickle(tmp_path, monkeypatch):
-    """The record holds the findings; a model is read only when something needs it (documents, pages)."""
+def _forget_models(out: Path) -> None:
+    """Everything the run record keeps besides the record itself (the stored models, whatever their form)."""
+    keep = {cache_mod.RECORD, cache_mod.REPORT_NOTE}
+    for p in (out / cache_mod.CACHE_DIR).iterdir():
+        if p.is_file() and p.name not in keep:
+            p.unlink()
+
+
+def test_what_the_record_holds_is_enough_for_a_rerun(tmp_path, monkeypatch):
+    """SPEC section 4: a workbook whose inputs are as they were is taken from the run record, neither
+    validated nor rendered; its findings, its line of the index and its copy come from the record, and only
+    what needs its model (its page, drawn again) validates it again. With the stored models gone, the
+    workbooks validated are exactly the ones that changed or need their model."""
     inp, out = _input(tmp_path), tmp_path / "out"
     reports(inp, out, RunOptions(as_of=AS_OF))
-    loads = []
-    real = cache_mod.pickle.load
-    monkeypatch.setattr(cache_mod.pickle, "load", lambda f: loads.append(f.name) or real(f))
+    validated: list[str] = []
+    real = pipeline.validate.validate_workbook
+    monkeypatch.setattr(
+        pipeline.validate, "validate_workbook", lambda path, *a, **k: validated.append(path.name) or real(path, *a, **k)
+    )
+    _forget_models(out)
     again = reports(inp, out, RunOptions(as_of=AS_OF))
-    assert again.same_as_last and loads == []
-    _edit(inp)  # B changed: only the election list's model is read (B is validated against it)
+    assert again.same_as_last and validated == []
+    _edit(inp)  # B changed: B is validated, A and C stay on the index page from the record
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 1  # A and C stay on the index page from the record, without their models
+    assert validated == ["B署.xlsx"]
     (out / "A警察署" / "検証結果.xlsx").unlink()  # made again from the workbook and the recorded findings
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 1 and (out / "A警察署" / "検証結果.xlsx").exists()
+    assert validated == ["B署.xlsx"] and (out / "A警察署" / "検証結果.xlsx").exists()
     (out / "A警察署" / "概要.html").unlink()  # A's page is drawn from A's model
+    _forget_models(out)
     reports(inp, out, RunOptions(as_of=AS_OF))
-    assert len(loads) == 2 and (out / "A警察署" / "概要.html").exists()
+    assert validated == ["B署.xlsx", "A署.xlsx"] and (out / "A警察署" / "概要.html").exists()
+    clean = tmp_path / "clean"
+    reports(inp, clean, RunOptions(as_of=AS_OF))
+    assert _snapshot(out) == _snapshot(clean)
 
 
 @pytest.mark.parametrize("damage", ["deleted", "truncated", "not a model"])
@@ -294,3 +402,36 @@ def test_a_deleted_manifest_is_rebuilt_and_no_document_is_taken_for_a_hand_edit(
     _edit(inp)
     after = reports(inp, out, RunOptions(as_of=AS_OF))
     assert not any(d.status == "kept-edited" for wr in after.workbooks for d in wr.documents)
+
+
+def test_an_upgrade_converts_the_pdfs_again(tmp_path, monkeypatch):
+    """A PDF is an output too: one made by an earlier output version is made again, even of a hand-edited
+    document whose .docx is kept; with nothing changed, none is."""
+    import pipeline.pdf as pdf_mod
+
+    converted: list[Path] = []
+
+    def convert(files):  # LibreOffice stands aside: what matters is which files are sent to it
+        converted.extend(files)
+        out = {}
+        for f in files:
+            f.with_suffix(".pdf").write_bytes(b"%PDF-1.4 " + f.name.encode())
+            out[f] = f.with_suffix(".pdf")
+        return out
+
+    monkeypatch.setattr(pdf_mod, "convert", convert)
+    monkeypatch.setattr(pdf_mod, "bundle", lambda pdfs, target: None)
+    inp, out = _input(tmp_path), tmp_path / "out"
+    reports(inp, out, RunOptions(as_of=AS_OF, pdf=True))
+    first = sorted(converted)
+    assert first
+    converted.clear()
+    reports(inp, out, RunOptions(as_of=AS_OF, pdf=True))
+    assert converted == []  # nothing changed: every PDF is current
+    edited = sorted((out / "A警察署" / "委嘱状").glob("*.docx"))[0]
+    edited.write_bytes(edited.read_bytes() + b"\0")
+    future = edited.stat().st_mtime - 3600  # older than its PDF: only the upgrade makes that PDF stale
+    os.utime(edited, (future, future))
+    _upgrade(monkeypatch)
+    reports(inp, out, RunOptions(as_of=AS_OF, pdf=True))
+    assert sorted(converted) == first

@@ -224,19 +224,24 @@ def test_the_wheel_carries_every_template():
 
 def test_a_template_edit_makes_the_run_record_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A re-run keeps the 概要.html of an unchanged workbook only while the program is the same: the page
-    templates are part of it, as the f-strings were (cache._program_fingerprint)."""
+    templates are part of it, as the f-strings were (version.output_version)."""
     import shutil
 
-    from pipeline import cache
+    from pipeline import cache, version
 
     copy = tmp_path / "page_templates"
     shutil.copytree(PAGES, copy)
-    real = cache.resources.files
-    monkeypatch.setattr(cache.resources, "files", lambda p: copy if p == "pipeline.page_templates" else real(p))
-    for name in ("station.html", "style.css"):
-        before = cache._program_fingerprint()
-        (copy / name).write_text((copy / name).read_text("utf-8") + " ", "utf-8")
-        assert cache._program_fingerprint() != before, name
+    real = version.resources.files
+    monkeypatch.setattr(version.resources, "files", lambda p: copy if p == "pipeline.page_templates" else real(p))
+    try:
+        for name in ("station.html", "style.css"):
+            version._digest.cache_clear()  # the output version is worked out once per process
+            before = cache._program_fingerprint()
+            (copy / name).write_text((copy / name).read_text("utf-8") + " ", "utf-8")
+            version._digest.cache_clear()
+            assert cache._program_fingerprint() != before, name
+    finally:
+        version._digest.cache_clear()
 
 
 def test_the_environment_escapes():

@@ -7,6 +7,7 @@ import warnings
 import zipfile
 from xml.sax.saxutils import escape
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -185,32 +186,29 @@ def test_the_fast_path_reads_excels_usual_cells_itself(monkeypatch):
     assert fast[0][0] == ("str", "会長") and fast[0][4][1].year == 2024 and fast[0][6] == ("bool", True)
 
 
-def test_a_sheet_without_dimension_is_not_parsed_twice(monkeypatch, tmp_path):
-    """openpyxl parses a whole sheet at load time to find a <dimension> that files from other tools lack;
-    the reader takes it from the part's first bytes instead (and finds none where there is none)."""
-    from openpyxl.worksheet import _reader
+# A sheet's <dimension> as other tools write it: none, Excel's, one too small, one far too large. The reader
+# sizes a sheet from the part's first bytes instead of openpyxl's parse of the whole sheet at load time (its
+# speed is `make bench`'s); whatever the dimension says, every row is read.
+DIMENSIONS = ["", '<dimension ref="A1:Z30"/>', '<dimension ref="A1"/>', '<dimension ref="A1:XFD1048576"/>']
 
-    def whole_sheet(self):
-        raise AssertionError("parse_dimensions reads the whole sheet")
 
-    monkeypatch.setattr(_reader.WorkSheetParser, "parse_dimensions", whole_sheet)
-    rows = '<row r="1"><c r="A1"><v>1</v></c><c r="C1"><v>2</v></c></row><row r="3"><c r="B3"><v>3</v></c></row>'
-    for dimension, expected in (("", None), ('<dimension ref="A1:C3"/>', 3)):
-        data = _package(rows, [])
-        if dimension:
-            buf = io.BytesIO()
-            with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(buf, "w") as dst:
-                for item in src.infolist():
-                    body = src.read(item)
-                    if item.filename.endswith("sheet1.xml"):
-                        body = body.replace(b"<sheetData>", dimension.encode() + b"<sheetData>")
-                    dst.writestr(item, body)
-            data = buf.getvalue()
-        path = tmp_path / f"book{bool(dimension)}.xlsx"
-        path.write_bytes(data)
-        with read._sizes_from_the_head(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the copy's zip entries lose nothing openpyxl needs; it says so
-            wb = load_workbook(path, read_only=True, data_only=True)
-        ws = wb.worksheets[0]
-        assert ws._max_row == expected
-        assert read._rows_fast(ws) == [(1, None, 2), (), (None, 3)]
+@pytest.mark.parametrize("dimension", DIMENSIONS, ids=["none", "excel", "too small", "too large"])
+def test_a_sheets_dimension_does_not_change_what_is_read(tmp_path, dimension):
+    from pipeline.result import Options
+    from pipeline.validate import validate_workbook
+    from tests.builders import AS_OF, baseline, write_book
+
+    original = write_book(tmp_path / "a" / "署.xlsx", baseline())
+    changed = tmp_path / "b" / "署.xlsx"
+    changed.parent.mkdir()
+    with zipfile.ZipFile(original) as src, zipfile.ZipFile(changed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                start, end = body.find(b"<dimension"), body.find(b"<sheetViews")
+                body = body[:start] + dimension.encode() + body[end:] if 0 <= start < end else body
+            dst.writestr(item, body)
+    want = validate_workbook(original, Options(as_of=AS_OF))
+    got = validate_workbook(changed, Options(as_of=AS_OF))
+    assert [f.to_json() for f in got.findings] == [f.to_json() for f in want.findings]
+    assert got.book == want.book and len(got.book.members) == len(baseline()["委員"])

@@ -1,10 +1,9 @@
-"""Validation time grows with the workbook, not with its square (issue #11: work proportional to the change).
+"""The scale workbook: realistic councils of about ten members over several terms, meetings and opinions, a
+few planted findings of every cross-row rule, plus one council with thousands of members to catch
+per-council quadratic work.
 
-One workbook with 20,000 and one with 40,000 member rows are validated in the same test run; a rule that
-compares every member with every other (or every meeting with every member of a big council) makes the
-second take four times as long, and the test fails. The workbooks are realistic: councils of about ten
-members over several terms, meetings and opinions, a few planted findings of every cross-row rule, plus one
-council with thousands of members to catch per-council quadratic work.
+Whether validation time grows with the workbook and not with its square (20,000 against 40,000 member rows,
+CPU-time ratios) is measured by `make bench` (bench/run.py): timing on a shared machine is noise in a test.
 
 `python -m tests.test_scale DIR N` writes such a workbook (docs/performance.md measures `check` on them).
 """
@@ -12,17 +11,14 @@ council with thousands of members to catch per-council quadratic work.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import random
 import sys
-import time
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
-from pipeline import validate
 from pipeline.checks import first_earlier_overlaps
 from pipeline.validate import Options, validate_workbook
 
@@ -235,46 +231,6 @@ STYLES = (
 def CONTENT_TYPES(sheets: int) -> list[tuple[str, str]]:
     out = [("xl/workbook.xml", "sheet.main"), ("xl/styles.xml", "styles"), ("xl/sharedStrings.xml", "sharedStrings")]
     return out + [(f"xl/worksheets/sheet{n}.xml", "worksheet") for n in range(1, sheets + 1)]
-
-
-def _validation_seconds(path: Path) -> tuple[float, float]:
-    """CPU seconds of validate_workbook, and of the part after reading the workbook (types, model, rules)."""
-    reading = []
-    read = validate.read_workbook
-
-    def timed_read(*args, **kwargs):
-        start = time.process_time()
-        try:
-            return read(*args, **kwargs)
-        finally:
-            reading.append(time.process_time() - start)
-
-    gc.collect()
-    validate.read_workbook = timed_read
-    try:
-        start = time.process_time()  # CPU time: the machine is shared, wall-clock time is noisy
-        result = validate.validate_workbook(path, Options(as_of=AS_OF))
-        seconds = time.process_time() - start
-    finally:
-        validate.read_workbook = read
-    assert result.book is not None and len(result.book.members) > 1000
-    return seconds, seconds - sum(reading)
-
-
-def test_validation_time_is_not_quadratic(tmp_path):
-    small = write(tmp_path / "small" / "署.xlsx", 20_000)
-    large = write(tmp_path / "large" / "署.xlsx", 40_000)
-    _validation_seconds(small)  # warm up imports and caches
-    # The best of two runs each: a busy machine only ever makes a run slower.
-    t_small, rest_small = map(min, zip(*(_validation_seconds(small) for _ in range(2)), strict=True))
-    t_large, rest_large = map(min, zip(*(_validation_seconds(large) for _ in range(2)), strict=True))
-    print(
-        f"validation of 20,000 / 40,000 member rows: {t_small:.2f} s / {t_large:.2f} s, "
-        f"after reading {rest_small:.2f} s / {rest_large:.2f} s"
-    )
-    assert t_large < 3 * t_small, f"twice the rows took {t_large / t_small:.1f}x the time: some rule is quadratic"
-    # Reading is most of the time and linear; the rules alone must scale too.
-    assert rest_large < 3 * rest_small, f"after reading, twice the rows took {rest_large / rest_small:.1f}x the time"
 
 
 def test_planted_findings_are_found(tmp_path):

@@ -13,6 +13,7 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -31,6 +32,9 @@ CLI_CASE = "reports: two workbooks of テスト警察署, a folder where the fir
 CLI_RULES = {"write-failed", "duplicate-station", "output-link"}
 DECLARED = {c[1] for c in test_rules.FAILING} | ({"file-unreadable"} if test_read.UNREADABLE else set())
 DECLARED |= CLI_RULES
+# A bug of ours stands in for itself: validation raising where no input can make it (tests/test_crash.py).
+CRASH_CASE = "reports: validation raises an unexpected exception"
+DECLARED |= {"internal-error"}
 
 
 def _cli_run(tmp: Path) -> set[str]:
@@ -74,6 +78,14 @@ def produced(tmp_path_factory) -> dict[str, set[str]]:
         path.write_bytes(make(tmp))
         for f in validate_workbook(path, Options(as_of=AS_OF)).findings:
             out[f.rule].add(f"test_read.UNREADABLE[{case_id}]")
+    with mock.patch("pipeline.validate.build_book", side_effect=RuntimeError("injected")):
+        from pipeline.run import RunOptions, reports
+
+        inp = tmp_path_factory.mktemp("crash")
+        write_book(inp / "テスト署.xlsx", baseline())
+        for wr in reports(inp, inp / "out", RunOptions(as_of=AS_OF)).workbooks:
+            for f in wr.findings:
+                out[f.rule].add(CRASH_CASE)
     try:
         for rule in _cli_run(tmp_path_factory.mktemp("cli")):
             out[rule].add(CLI_CASE)
