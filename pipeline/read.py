@@ -502,7 +502,7 @@ def _read_workbook(path: Path, only: tuple[str, ...] | None) -> RawBook:
             wb = read_xls.open_xls(path)  # the rows openpyxl would give: read on as an .xlsx below
         except read_xls.XlsUnreadable as e:
             raise _unreadable(path, str(e)) from None
-        box = Container(merges={ws._worksheet_path: ws.merges for ws in wb.sheets.values()})
+        box = Container(merges={private.part_name(ws): ws.merges for ws in wb.sheets.values()})
     elif kind is not None:
         raise _unreadable(path, kind)
     else:
