@@ -146,6 +146,14 @@ def _free_names(book: xlsx_edit.Book) -> dict[str, str]:
     return out
 
 
+MADE_AT = "作成日時"
+
+
+def made_at_line(made_at: str) -> str:
+    """When the run that made this copy ran: the statuses 作成／変更なし are that run's."""
+    return f"{made_at} の実行で作成（「作成」「変更なし」はこの実行での状況です）"
+
+
 def _location(sheet: str, addr: str) -> str:
     quoted = sheet.replace("'", "''")
     return f"'{quoted}'!{addr}"
@@ -160,7 +168,11 @@ def _is_xls(source: Path) -> bool:
 
 
 def annotate_book(
-    source: Path, findings: list[Finding], documents: list | None = None, form_lines: tuple[str, ...] = ()
+    source: Path,
+    findings: list[Finding],
+    documents: list | None = None,
+    form_lines: tuple[str, ...] = (),
+    made_at: str = "",
 ) -> bytes:
     """The annotated copy as bytes; the source file is only read.
 
@@ -243,6 +255,8 @@ def annotate_book(
             links.append((f"F{r}", _location(f.sheet, f.cell), f.cell))
     if not findings:  # a printed page that is not just a header
         rows.append([("指摘はありません。", 0)])
+    if made_at:  # a copy a later run keeps (its workbook unchanged) still says which run made it
+        rows.append([(MADE_AT, bold), *[(None, top)] * 5, (made_at_line(made_at), top)])
     book.add_sheet(
         xlsx_edit.NewSheet(named[LIST_SHEET], rows, LIST_WIDTHS, links, selected=True, printable=True, wrapped=(4, 7)),
         0,
@@ -250,6 +264,8 @@ def annotate_book(
     if documents is not None:
         status = _status_sheet(documents, findings, sheet_names, bold, link, severity_style, top, wrap)
         status.rows.extend([[(line, top if i else bold)] for i, line in enumerate(form_lines)])  # 様式 used, unwrapped
+        if made_at:
+            status.rows.append([(f"{MADE_AT}：{made_at_line(made_at)}", top)])
         status.name = named[STATUS_SHEET]
         book.add_sheet(status, 1)
     record = [[(h, 0) for h in MARKS_HEADERS]]

@@ -747,7 +747,9 @@ class Finish:
         copy, problems = None, []
         if self.annotate:
             try:
-                copy, problem = annotate_one(wr, self.output_dir, manifest, self.documents, self.form_lines)
+                copy, problem = annotate_one(
+                    wr, self.output_dir, manifest, self.documents, self.form_lines, self.made_at
+                )
                 problems += [problem] if problem else []
             except Exception as e:
                 crashes.append(capture("検証結果.xlsx の作成", wr.result.file, e))
@@ -775,7 +777,12 @@ def _finish_job(job: tuple) -> tuple:
 
 
 def annotate_one(
-    wr: WorkbookRun, output_dir: Path, manifest: Manifest, with_documents: bool, form_lines: tuple[str, ...] = ()
+    wr: WorkbookRun,
+    output_dir: Path,
+    manifest: Manifest,
+    with_documents: bool,
+    form_lines: tuple[str, ...] = (),
+    made_at: str = "",
 ) -> tuple[Path | None, str | None]:
     """The workbook's 検証結果.xlsx, unless the manifest says the one on disk is for the same input and
     findings. Returns the file, or a Japanese reason why it could not be made (the run goes on)."""
@@ -806,7 +813,7 @@ def annotate_one(
     from .xlsx_edit import COPY_INPUT_ERRORS
 
     try:
-        data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None, form_lines)
+        data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None, form_lines, made_at)
     except COPY_INPUT_ERRORS as e:  # an exotic part the copy cannot carry must not stop the run
         return None, (
             f"{r.file}: 検証結果.xlsx を作れませんでした（{type(e).__name__}）。指摘は 検証結果.json と画面の表にあります。"

@@ -242,9 +242,11 @@ def test_rerun_with_nothing_changed_says_written_nowhere(tmp_path):
     assert re.split(r"\s+", line.strip())[1] == "0", line
     # 作成状況 in 検証結果.xlsx and the station page: the copy and page of the run that made them, which say when.
     annotated = load_workbook(tmp_path / "out" / STATION / ANNOTATED)
-    statuses = {r[2] for r in annotated[STATUS_SHEET].iter_rows(min_row=2, values_only=True)}
+    statuses = {r[2] for r in annotated[STATUS_SHEET].iter_rows(min_row=2, values_only=True) if r[2]}
     page = (tmp_path / "out" / STATION / OVERVIEW).read_text("utf-8")
     assert "このページの作成：" in page
+    made = [r[0] for r in annotated[STATUS_SHEET].iter_rows(values_only=True) if str(r[0]).startswith("作成日時")]
+    assert len(made) == 1 and "の実行で作成" in made[0]
     assert statuses <= {"作成", "変更なし"}  # written by the first run, which did write them
 
 
@@ -255,7 +257,7 @@ def test_rerun_after_an_event_reports_only_its_documents_as_written(tmp_path):
     entry, _, _ = _run(tmp_path, book, D(2025, 6, 1))
     assert _written(entry) == set()
     annotated = load_workbook(tmp_path / "out" / STATION / ANNOTATED)
-    statuses = {r[2] for r in annotated[STATUS_SHEET].iter_rows(min_row=2, values_only=True)}
+    statuses = {r[2] for r in annotated[STATUS_SHEET].iter_rows(min_row=2, values_only=True) if r[2]}
     assert statuses == {"変更なし"}
     assert 'data-key="serving">15<' in (tmp_path / "out" / STATION / OVERVIEW).read_text("utf-8")
 

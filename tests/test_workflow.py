@@ -54,6 +54,9 @@ def test_annotated_copy_marks_cells_and_lists_findings(tmp_path):
     assert wb.sheetnames[0] == LIST_SHEET
     listing = wb[LIST_SHEET]
     rows = list(listing.iter_rows(min_row=2, values_only=True))
+    # The last line says when the copy was made (a later run that keeps it does not change it).
+    assert rows[-1][0] == "作成日時" and "の実行で作成" in rows[-1][6]
+    rows = rows[:-1]
     assert len(rows) == len(result.findings)
     by_rule = {r[2]: r for r in rows}
     assert {"council-name", "term-expiry"} <= set(by_rule)
@@ -91,6 +94,8 @@ def test_status_sheet_lists_every_document_and_links_a_stopped_one_to_its_cell(t
     wb = load_workbook(out / "テスト警察署" / ANNOTATED)
     assert wb.sheetnames[:2] == [LIST_SHEET, STATUS_SHEET]
     rows = list(wb[STATUS_SHEET].iter_rows(min_row=2))
+    assert rows[-1][0].value.startswith("作成日時：")
+    rows = rows[:-1]
     assert len(rows) == len(docs)
     stopped = [r for r in rows if r[2].value == "作成を停止"]
     # The planted public-office error stops that member's 委嘱状 and the council's 設置報告書.
@@ -124,7 +129,7 @@ def test_annotated_copy_given_back_as_input_carries_only_this_runs_marks(tmp_pat
         assert wb[sheet][addr].comment is None and wb[sheet][addr].fill.fill_type is None, addr
     assert wb["委員"]["B3"].fill.fgColor.rgb.endswith("00B050")  # the clerk's own fill is kept
     assert wb["委員"]["L21"].fill.fgColor.rgb.endswith("DDEBF7")  # this run's mark
-    assert wb.sheetnames.count(LIST_SHEET) == 1 and len(list(wb[LIST_SHEET].iter_rows(min_row=2))) == 1
+    assert wb.sheetnames.count(LIST_SHEET) == 1 and len(list(wb[LIST_SHEET].iter_rows(min_row=2))) == 2  # +作成日時
 
 
 def test_template_has_every_sheet_header_and_drop_down(tmp_path):
