@@ -894,7 +894,7 @@ def station_summary(sv: StationView, as_of: dt.date) -> StationSummary:
     fy = fiscal_year(as_of)
     regular, extra = _this_fy_meetings(sv.book.meetings, as_of)
     squares = []
-    for c in sv.councils[:INDEX_SQUARES]:
+    for c in [v for v in sv.councils if v.exists][:INDEX_SQUARES]:  # a closed council is history: not charted
         this = next((y_ for y_ in c.years if y_.fy == fy), None)
         if any(y_.state == "missing" for y_ in c.years):
             cls, word = "fy-missing", "過去に定例会議のない年度あり"

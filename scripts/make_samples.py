@@ -170,8 +170,18 @@ def izumi() -> None:
             "退任日": None, "退任理由": None,
         }
     )  # fmt: skip
-    # 第6-4(1): a member elected to the city council is dismissed; the row stays as history.
+    # 第6-4(1): a member elected to the city council is dismissed; the row stays as history. His successor is
+    # appointed under the new 署長 (乙山, from 令和8年4月1日), whose name her 委嘱状 prints.
     current[6] |= {"公職": "市議会議員（令和8年6月当選）", "退任日": D(2026, 6, 30), "退任理由": "解嘱（公職）"}
+    m.append(
+        current[6]
+        | {
+            "氏名": "及川　智子", "ふりがな": "おいかわ　ともこ", "性別": "女", "生年月日": D(1968, 2, 11),
+            "職業": "民生委員", "区分": "公益的団体関係者", "役職": "委員", "公職": "無", "委嘱日": D(2026, 7, 10),
+            "交付日": D(2026, 7, 10), "初回委嘱日": D(2026, 7, 10), "前任者": current[6]["氏名"],
+            "退任日": None, "退任理由": None, "役職変更日": None, "新役職": None,
+        }
+    )  # fmt: skip
     # The 会長 hands over to another member on 令和8年4月1日 (a change of 役職 in mid-term).
     current[0] |= {"役職変更日": D(2026, 4, 1), "新役職": "委員"}
     current[2] |= {"役職変更日": D(2026, 4, 1), "新役職": "会長"}
