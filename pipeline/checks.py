@@ -864,7 +864,7 @@ def open_request(ctx: Ctx) -> Iterator[Finding]:
                 severity=Severity.WARNING if age > OPEN_REQUEST_DAYS else Severity.INFO,
                 **ctx.at("意見要望", o.row, "回答"),
             )
-        elif o.status and choice_word(o.status) != "済":
+        elif o.status and same_text_key(o.status) != "済":
             since, label = (o.answered, "回答日") if o.answered else (mt.date, "会議の開催日")
             days = (ctx.as_of - since).days
             if days > INTERIM_DAYS:
@@ -880,10 +880,6 @@ def open_request(ctx: Ctx) -> Iterator[Finding]:
 def _excerpt(s: str | None, n: int = 20) -> str:
     s = " ".join((s or "").split())
     return s if len(s) <= n else s[:n] + "…"
-
-
-def choice_word(s: str) -> str:
-    return "".join(s.split())
 
 
 @check("chief-history")

@@ -120,9 +120,6 @@ class Blockers:
         self.council_rows: dict[str | None, list[int]] = defaultdict(list)
         for c in book.councils:
             self.council_rows[c.id].append(c.row)
-        self.members: dict[str | None, list[Member]] = defaultdict(list)
-        for m in book.members:
-            self.members[m.council_id].append(m)
         self.opinion_rows: dict[str | None, list[int]] = defaultdict(list)
         for o in book.opinions:
             self.opinion_rows[o.meeting_id].append(o.row)
@@ -134,10 +131,7 @@ class Blockers:
         dated = sorted({c.since for c in self.book.chief_rows if c.since is not None})
         for f in found:
             c = rows.get(f.row or -1)
-            if c is not None and c.since is not None and f.column != "着任日":
-                lo = c.since
-                later = [d for d in dated if d > lo]
-            elif c is not None and c.since is not None:  # a 着任日 shared with another row (duplicate-id)
+            if c is not None and c.since is not None:  # a bad 氏名, or a 着任日 shared with another row
                 lo = c.since
                 later = [d for d in dated if d > lo]
             else:
@@ -176,7 +170,7 @@ class Blockers:
         on_roster = {m.row for m in listed}
         day = forms.roster_day(council)
         found: list[Finding] = []
-        for m in self.members.get(council.id, ()):
+        for m in self.book.members_of(council.id):
             for f in self._own(m):
                 if f.rule == "public-office":
                     dated_after = self.as_of is None or (day is not None and day >= self.as_of)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .normalize import choice_key
+
 # --- 公職 (公職選挙法第3条: 衆議院議員、参議院議員並びに地方公共団体の議会の議員及び長) -------------------
 
 # Text that begins with one of these says the member holds no office now (なし（元市議会議員）, 前町長).
@@ -57,10 +59,7 @@ PUBLIC_OFFICES: tuple[str, ...] = (
     "公認",
 )
 
-
-def _key(s: str) -> str:
-    """Width folded (ＰＴＡ = PTA), spaces and brackets dropped; for matching only, never printed."""
-    return re.sub(r"[\s()（）「」【】\[\]]", "", unicodedata.normalize("NFKC", s))
+_NOT_PUBLIC_KEYS = tuple(choice_key(w) for w in NOT_PUBLIC_OFFICES)  # folded once, not per member
 
 
 def holds_public_office(text: str | None) -> bool:
@@ -72,12 +71,12 @@ def holds_public_office(text: str | None) -> bool:
     """
     if not text:
         return False
-    key = _key(text)
+    key = choice_key(text)  # width folded (ＰＴＡ = PTA), spaces and brackets dropped
     if not key or key.startswith(PUBLIC_OFFICE_NONE_PREFIXES):
         return False
     rest = key
-    for w in NOT_PUBLIC_OFFICES:
-        rest = rest.replace(_key(w), "")
+    for w in _NOT_PUBLIC_KEYS:
+        rest = rest.replace(w, "")
     if any(w in rest for w in PUBLIC_OFFICES):
         return True
     return rest == key  # a not-公職 word alone (with its decorations) is none; anything else counts
@@ -132,13 +131,15 @@ PUBLIC_PLACES: tuple[str, ...] = (
     "役場",
 )
 
+_VENUE_KEYS = tuple((w, unicodedata.normalize("NFKC", w)) for w in VENUE_WORDS)  # ㈱ is (株) after NFKC
+
 
 def venue_word(place: str | None) -> str | None:
     """The first venue word in 開催場所 (spaces removed, width folded), or None."""
     if not place:
         return None
     key = re.sub(r"\s", "", unicodedata.normalize("NFKC", place))
-    for w in VENUE_WORDS:
-        if unicodedata.normalize("NFKC", w) in key:
+    for w, folded in _VENUE_KEYS:
+        if folded in key:
             return w
     return None
