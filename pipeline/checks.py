@@ -501,31 +501,29 @@ def chair(ctx: Ctx) -> Iterator[Finding]:
                 severity=Severity.ERROR,
                 **ctx.at("委員", m.row, "役職"),
             )
-        if not ctx.exists_now(c):
-            continue
-        serving = ctx.serving(c.id, ctx.as_of)
-        if serving and not any(m.role_key_on(ctx.as_of) == "会長" for m in serving):
-            yield make_finding(
-                "chair",
-                f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の会長がいません。委員の中から会長を選任し、役職に「会長」と入力してください。",
-                severity=Severity.WARNING,
-                **ctx.at("協議会", c.row, "名称"),
-            )
+        yield from _officer_missing(ctx, c, "chair", "会長", Severity.WARNING)
 
 
 @check("vice-chair")
 def vice_chair(ctx: Ctx) -> Iterator[Finding]:
     """第3-2(1)「委員の中から会長、副会長その他必要な役職（以下「会長等」という。）を選任するものとする。」"""
     for c in ctx.councils.values():
-        if not ctx.exists_now(c):
-            continue
-        serving = ctx.serving(c.id, ctx.as_of)
-        if serving and not any(m.role_key_on(ctx.as_of) == "副会長" for m in serving):
-            yield make_finding(
-                "vice-chair",
-                f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の副会長がいません。委員の中から副会長を選任し、役職に「副会長」と入力してください。",
-                **ctx.at("協議会", c.row, "名称"),
-            )
+        yield from _officer_missing(ctx, c, "vice-chair", "副会長")
+
+
+def _officer_missing(ctx: Ctx, c: Council, rule: str, role: str, severity: Severity | None = None) -> Iterator[Finding]:
+    """A council existing on the as-of date, with members then, none of whom holds `role` that day."""
+    if not ctx.exists_now(c):
+        return
+    serving = ctx.serving(c.id, ctx.as_of)
+    if serving and not any(m.role_key_on(ctx.as_of) == role for m in serving):
+        yield make_finding(
+            rule,
+            f"協議会「{c.name}」に{wareki(ctx.as_of)}現在の{role}がいません。委員の中から{role}を選任し、"
+            f"役職に「{role}」と入力してください。",
+            severity=severity,
+            **ctx.at("協議会", c.row, "名称"),
+        )
 
 
 @check("manager-designation")

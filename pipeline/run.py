@@ -343,6 +343,7 @@ class RunSteps:
     fresh: list[Path] = field(init=False)
     form_paths: tuple | None = field(init=False)
     checked: dict[str, FormTemplate] | None = None
+    _election: list[Result] = field(default_factory=list)  # the shared election list's result, once known
     # Left by validate_changed:
     ordered: list[WorkbookRun] = field(default_factory=list)
     linked: set[int] = field(default_factory=set)
@@ -380,7 +381,6 @@ class RunSteps:
             self.env = sha256((self.env + form_set.fingerprint()).encode())
         self.shas = {p: file_sha(p) for p in books}
         self.runs = {}
-        self._election: list[Result] = []  # the shared election list's result, once known
         again = functools.partial(_validate_again, options.validation(), self._election)
         for p in books:
             hit = cache.lookup(p, self.shas[p], self.env, again)
