@@ -73,6 +73,7 @@ def _snapshot(out: Path) -> dict:
             ws.title: [
                 [(c.value, c.fill.fgColor.rgb if c.fill.fill_type else None, c.comment.text if c.comment else None)]
                 for row in ws.iter_rows()
+                if row[0].value != "作成日時"  # when the run that made the copy ran, as the pages' made-at
                 for c in row
             ]
             for ws in wb.worksheets
