@@ -43,9 +43,10 @@ wheel: $(STAMP) ## build dist/*.whl, to install on a PC without make (pip instal
 wheel-test: $(STAMP) ## build the wheel, install it outside the repository, run kobankyo from another folder
 	bash scripts/wheel_smoke.sh
 
-lint: $(STAMP) ## ruff lint + format check (T20: only pipeline/cli.py prints)
+lint: $(STAMP) ## ruff lint + format check (T20: only pipeline/cli.py prints) + the stages' import order
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: $(STAMP) ## ruff format + autofix
 	$(BIN)/ruff format .
@@ -62,5 +63,5 @@ docs-png: $(STAMP) ## render one sample of each form to docs/*.png (needs LibreO
 	$(BIN)/python scripts/render_template_png.py
 
 clean: ## remove caches (never output/: it may hold documents edited by hand)
-	rm -rf .pytest_cache .ruff_cache
+	rm -rf .pytest_cache .ruff_cache .import_linter_cache
 	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +

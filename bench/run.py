@@ -19,11 +19,12 @@ from docxtpl import DocxTemplate
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.form_fields import template_context  # noqa: E402
-from pipeline.plan import plan_documents  # noqa: E402
-from pipeline.render import FORMS, TEMPLATE_DIR, make_env  # noqa: E402
-from pipeline.run import PARALLEL_MIN  # noqa: E402
-from pipeline.validate import Options, validate_workbook  # noqa: E402
+from pipeline.checking.result import Options  # noqa: E402
+from pipeline.checking.validate import validate_workbook  # noqa: E402
+from pipeline.documents.form_fields import template_context  # noqa: E402
+from pipeline.documents.plan import plan_documents  # noqa: E402
+from pipeline.documents.render import FORMS, TEMPLATE_DIR, make_env  # noqa: E402
+from pipeline.run.steps import PARALLEL_MIN  # noqa: E402
 from scripts.samplegen import CouncilPlan, plan_rows, write_workbook  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 27)
@@ -202,7 +203,7 @@ def _validation_seconds(path: Path) -> tuple[float, float]:
     """CPU seconds of validate_workbook, and of the part after reading the workbook (types, model, rules)."""
     import gc
 
-    from pipeline import validate
+    from pipeline.checking import validate
 
     reading = []
     read = validate.read_workbook
@@ -317,7 +318,7 @@ def main() -> None:
         for label, secs, note in rows:
             print(f"{label:46}{secs:>9.2f}  {note}")
         start = import_seconds("pipeline.cli")
-        heavy = import_seconds("pipeline.cli, pipeline.validate, pipeline.render")
+        heavy = import_seconds("pipeline.cli, pipeline.checking.validate, pipeline.documents.render")
         print()
         print(f"documents: {docs} rendered by each; pipeline wrote {written} files")
         print(

@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from pipeline.cli import main
 
 # The guard matters: process-pool workers started with "spawn" import this module as __mp_main__.
 if __name__ == "__main__":

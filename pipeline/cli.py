@@ -11,14 +11,15 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from . import clock, crash
-from .contract import ELECTION_BOOK
-from .errors import InstallationProblem, TemplateProblem
-from .findings import Severity
-from .normalize import parse_date
-from .plan import STATUS_LABEL
-from .run import OutputInUse, RunFailed, RunOptions, RunReport, annotated_path, reports
-from .terminal import clean
+from pipeline.core import clock, crash
+from pipeline.core.contract import ELECTION_BOOK
+from pipeline.core.errors import InstallationProblem, TemplateProblem
+from pipeline.core.findings import Severity
+from pipeline.core.normalize import parse_date
+from pipeline.core.terminal import clean
+from pipeline.documents.plan import STATUS_LABEL
+from pipeline.report import RunOptions, RunReport
+from pipeline.run.steps import OutputInUse, RunFailed, annotated_path, reports
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 ELECTION_XLS = ELECTION_BOOK.removesuffix(".xlsx") + ".xls"  # the shared election list kept as .xls
@@ -371,7 +372,7 @@ def summary_line(wr) -> str:
 
 
 def cmd_template(args) -> int:
-    from .template_xlsx import write_template
+    from pipeline.workbooks.template_xlsx import write_template
 
     if args.out.exists():
         # It may be a workbook someone has already filled in: never overwrite it.
@@ -412,7 +413,7 @@ def _watch_run(args, only: list[Path] | None) -> bool:
 
 
 def cmd_forms(args) -> int:
-    from .form_templates import ExportRefused, check_folder, export
+    from pipeline.documents.form_templates import ExportRefused, check_folder, export
 
     if args.forms_command == "export":
         try:
@@ -443,8 +444,8 @@ def cmd_forms(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    from . import watch as watch_module
-    from .watch import watch
+    from pipeline.run import watch as watch_module
+    from pipeline.run.watch import watch
 
     if not args.input.is_dir():
         print(f"入力フォルダ「{args.input}」がありません。", file=sys.stderr)

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
-from .zipfix import LEVEL, Member, pack
+from pipeline.ooxml.zipfix import LEVEL, Member, pack
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

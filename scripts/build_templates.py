@@ -14,7 +14,7 @@ from docx.shared import Mm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.zipfix import read_zip, write_zip  # noqa: E402
+from pipeline.ooxml.zipfix import read_zip, write_zip  # noqa: E402
 
 FONT = "ＭＳ 明朝"
 OUT = ROOT / "templates_docx"

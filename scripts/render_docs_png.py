@@ -11,11 +11,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline import forms  # noqa: E402
-from pipeline.pdf import convert  # noqa: E402
-from pipeline.render import load_templates  # noqa: E402
-from pipeline.run import run  # noqa: E402
-from pipeline.validate import Options  # noqa: E402
+from pipeline.checking.result import Options  # noqa: E402
+from pipeline.documents import forms  # noqa: E402
+from pipeline.documents.pdf import convert  # noqa: E402
+from pipeline.documents.render import load_templates  # noqa: E402
+from pipeline.run.steps import run  # noqa: E402
 from tests.form_cases import contexts  # noqa: E402
 
 PICK = {

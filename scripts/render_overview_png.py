@@ -12,9 +12,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.overview import INDEX, OVERVIEW, write_overview  # noqa: E402
-from pipeline.run import run  # noqa: E402
-from pipeline.validate import Options  # noqa: E402
+from pipeline.checking.result import Options  # noqa: E402
+from pipeline.core.write import INDEX, OVERVIEW  # noqa: E402
+from pipeline.overview.pages import write_overview  # noqa: E402
+from pipeline.run.steps import run  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 27)  # the as-of date the samples and tests use
 STATION = "仙台中央警察署"

@@ -10,8 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.form_templates import export  # noqa: E402
-from pipeline.pdf import convert  # noqa: E402
+from pipeline.documents.form_templates import export  # noqa: E402
+from pipeline.documents.pdf import convert  # noqa: E402
 
 
 def main() -> None:

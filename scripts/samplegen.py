@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from pipeline.xlsx_clean import clean_xlsx
+from pipeline.ooxml.xlsx_clean import clean_xlsx
 
 SURNAMES = "佐藤 高橋 鈴木 阿部 千葉 伊藤 菅原 佐々木 遠藤 渡辺 斎藤 菊地 小野寺 後藤 及川 今野 熊谷 木村 山﨑 髙橋 三浦 大友 早坂 庄司".split()
 SURNAME_KANA = "さとう たかはし すずき あべ ちば いとう すがわら ささき えんどう わたなべ さいとう きくち おのでら ごとう おいかわ こんの くまがい きむら やまざき たかはし みうら おおとも はやさか しょうじ".split()
@@ -231,7 +231,7 @@ def _zen(s: str) -> str:
 def _style(v, date_style: str, i: int):
     """Dates and counts typed as text in the ways clerks type them."""
     if isinstance(v, dt.date) and date_style == "text":
-        from pipeline.fmt import wareki
+        from pipeline.core.fmt import wareki
 
         forms = [
             wareki(v),
@@ -248,7 +248,7 @@ def _style(v, date_style: str, i: int):
 
 
 def _era_short(v: dt.date) -> str:
-    from pipeline.fmt import era_of
+    from pipeline.core.fmt import era_of
 
     name, year = era_of(v)
     initial = {"令和": "R", "平成": "H", "昭和": "S"}[name]

@@ -109,7 +109,7 @@ def write_book(path: Path, sheets: dict[str, list[dict]], *, header_row: int = 1
         for r in rows:
             headers += [k for k in r if k not in headers]
         if not rows:  # a sheet with no record yet still has the blank template's headers
-            from pipeline.contract import SHEETS
+            from pipeline.core.contract import SHEETS
 
             headers = [c.name for spec in SHEETS if spec.name == name for c in spec.columns]
         for c, h in enumerate(headers, start=1):

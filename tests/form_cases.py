@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from pipeline import forms
-from pipeline.model import Council, Meeting, Member, Opinion, Station
+from pipeline.core.model import Council, Meeting, Member, Opinion, Station
+from pipeline.documents import forms
 
 D = dt.date
 STATION = Station("仙台中央警察署", chief_name="大槻　正和", honorific="殿")

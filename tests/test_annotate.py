@@ -16,8 +16,8 @@ from openpyxl.styles import PatternFill
 from openpyxl.writer.theme import theme_xml
 
 import pipeline.xlsx_edit as xlsx_edit
-from pipeline.annotate import LIST_SHEET, MARKS_SHEET, STATUS_SHEET, annotate_book
-from pipeline.findings import Finding, Severity
+from pipeline.core.findings import Finding, Severity
+from pipeline.workbooks.annotate import LIST_SHEET, MARKS_SHEET, STATUS_SHEET, annotate_book
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted(p for p in (ROOT / "input_samples").glob("*.xlsx") if p.name != "選挙期間.xlsx")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline import clock
+from pipeline.core import clock
 from tests.builders import baseline, meeting, write_book
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.annotate
-import pipeline.validate
+import pipeline.checking.validate
+import pipeline.workbooks.annotate
 from pipeline.cli import main
 from tests.builders import AS_OF, baseline, write_book
 
@@ -32,25 +32,25 @@ def _folder(tmp: Path, n: int) -> Path:
 
 
 def _break_validation(monkeypatch) -> None:
-    real = pipeline.validate.build_book
+    real = pipeline.checking.validate.build_book
 
     def build_book(file, tables, sheets):
         if file == BROKEN:
             raise RuntimeError("injected bug")
         return real(file, tables, sheets)
 
-    monkeypatch.setattr(pipeline.validate, "build_book", build_book)
+    monkeypatch.setattr(pipeline.checking.validate, "build_book", build_book)
 
 
 def _break_copy(monkeypatch) -> None:
-    real = pipeline.annotate.annotate_book
+    real = pipeline.workbooks.annotate.annotate_book
 
     def annotate_book(source, findings, *rest):
         if Path(source).name == BROKEN:
             raise AttributeError("injected bug in the copy")
         return real(source, findings, *rest)
 
-    monkeypatch.setattr(pipeline.annotate, "annotate_book", annotate_book)
+    monkeypatch.setattr(pipeline.workbooks.annotate, "annotate_book", annotate_book)
 
 
 # (case, workbooks in the folder: 5 runs the pool's forked workers, 2 runs in this process, the injection)
@@ -104,14 +104,14 @@ def test_a_failed_workbook_is_worked_out_again_by_the_next_run(tmp_path, monkeyp
 
 
 def test_an_error_outside_any_workbook_exits_2_with_a_log(tmp_path, monkeypatch, capsys):
-    import pipeline.run
+    import pipeline.run.steps
 
     inp, out = _folder(tmp_path, 1), tmp_path / "out"
 
     def write_report(*a, **k):
         raise KeyError("injected")
 
-    monkeypatch.setattr(pipeline.run, "write_report", write_report)
+    monkeypatch.setattr(pipeline.run.steps, "write_report", write_report)
     code = main(["check", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()])
     err = capsys.readouterr().err
     assert code == 2
@@ -121,7 +121,7 @@ def test_an_error_outside_any_workbook_exits_2_with_a_log(tmp_path, monkeypatch,
 
 
 def test_the_log_goes_to_the_temp_folder_when_the_output_cannot_take_it(tmp_path, monkeypatch):
-    from pipeline import crash
+    from pipeline.core import crash
 
     blocked = tmp_path / "out"
     blocked.write_text("a file where the output folder should be")
@@ -162,12 +162,12 @@ def test_a_cp932_console_replaces_what_it_cannot_show(tmp_path, command):
 def test_a_bug_while_reading_is_not_called_a_damaged_workbook(tmp_path, monkeypatch, capsys, error):
     """The reader's excepts take what a bad workbook raises; a bug of ours reading a sheet is an internal
     error (status failed, a log), never file-unreadable with advice to re-save the workbook in Excel."""
-    import pipeline.read
+    import pipeline.reading.read
 
     def rows(ws):
         raise error("renamed internal")
 
-    monkeypatch.setattr(pipeline.read, "_rows", rows)
+    monkeypatch.setattr(pipeline.reading.read, "_rows", rows)
     inp, out = _folder(tmp_path, 1), tmp_path / "out"
     assert main(["check", "--input", str(inp), "--output", str(out), "--as-of", AS_OF.isoformat()]) == 2
     report = json.loads((out / "検証結果.json").read_text("utf-8"))

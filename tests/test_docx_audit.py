@@ -13,8 +13,8 @@ import pytest
 from lxml import etree
 from openxml_audit import OpenXmlValidator
 
-from pipeline import forms
-from pipeline.render import FORMS, TEMPLATE_DIR, load_templates
+from pipeline.documents import forms
+from pipeline.documents.render import FORMS, TEMPLATE_DIR, load_templates
 from tests.form_cases import contexts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,8 +166,8 @@ def test_templates_rebuild_byte_for_byte(tmp_path):
 
 def test_every_document_of_the_samples_has_zero_findings(validator, tmp_path):
     """What `make reports` writes: every document of input_samples/."""
-    from pipeline.run import run
-    from pipeline.validate import Options
+    from pipeline.checking.result import Options
+    from pipeline.run.steps import run
     from tests.builders import AS_OF
 
     out = tmp_path / "out"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.run import RunFailed, RunOptions, reports
-from pipeline.write import LOCK_NAME, OutputLock
+from pipeline.core.write import LOCK_NAME, OutputLock
+from pipeline.report import RunOptions
+from pipeline.run.steps import RunFailed, reports
 from tests.builders import AS_OF, baseline, write_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def _all_documents(out: Path) -> list[dict]:
 HOLD = """
 import sys, time
 from pathlib import Path
-from pipeline.write import OutputLock
+from pipeline.core.write import OutputLock
 with OutputLock(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -108,7 +109,7 @@ def _disk_full(path, data, **kw):
 
 
 def test_full_disk_for_the_report_prints_findings_then_exits_2(tmp_path, monkeypatch, capsys):
-    import pipeline.run as run_mod
+    import pipeline.run.steps as run_mod
 
     _station(tmp_path / "in")
     monkeypatch.setattr(run_mod, "write_json", _disk_full)
@@ -120,7 +121,7 @@ def test_full_disk_for_the_report_prints_findings_then_exits_2(tmp_path, monkeyp
 
 
 def test_full_disk_for_the_annotated_copy_is_reported_not_a_traceback(tmp_path, monkeypatch, capsys):
-    import pipeline.run as run_mod
+    import pipeline.run.steps as run_mod
 
     _station(tmp_path / "in")
     monkeypatch.setattr(run_mod, "atomic_write", _disk_full)  # the copy is written by run.annotate_one
@@ -151,7 +152,7 @@ def test_temporary_files_of_a_killed_run_are_removed_and_never_documents(tmp_pat
 def test_after_a_run_that_finished_the_next_does_not_search_the_tree(tmp_path, monkeypatch):
     """Temporary files only outlive a run that was killed or failed: after one that finished, the next run
     does not walk the output tree for them (tens of thousands of files for a prefecture)."""
-    import pipeline.run as run_mod
+    import pipeline.run.steps as run_mod
 
     out = tmp_path / "out"
     _station(tmp_path / "in")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline import fmt
+from pipeline.core import fmt
 
 D = dt.date
 

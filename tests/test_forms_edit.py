@@ -19,13 +19,13 @@ from lxml import html as lhtml
 from openpyxl import load_workbook
 from openxml_audit import OpenXmlValidator
 
-from pipeline import form_fields, forms
-from pipeline.annotate import STATUS_SHEET
 from pipeline.cli import _watch_run, build_parser, main
-from pipeline.form_templates import FOLDER, check_folder
-from pipeline.render import FormTemplate
-from pipeline.watch import _Pending
-from pipeline.write import ANNOTATED
+from pipeline.core.write import ANNOTATED
+from pipeline.documents import form_fields, forms
+from pipeline.documents.form_templates import FOLDER, check_folder
+from pipeline.documents.render import FormTemplate
+from pipeline.run.watch import _Pending
+from pipeline.workbooks.annotate import STATUS_SHEET
 from tests.builders import AS_OF, baseline, write_book
 from tests.docx_text import extract
 from tests.form_cases import contexts
@@ -435,9 +435,10 @@ def test_a_title_placeholder_is_rendered(exported):
 def test_an_upgrade_from_earlier_manifest_keys_gives_no_new_version(tmp_path):
     """Keys written by the version before Japanese placeholders (sha256 of template SHA + values): a
     hand-edited document stays kept-edited without a _新版, its form reported as changed."""
-    from pipeline.plan import plan_documents
-    from pipeline.render import EARLIER_TEMPLATES
-    from pipeline.validate import Options, validate_workbook
+    from pipeline.checking.result import Options
+    from pipeline.checking.validate import validate_workbook
+    from pipeline.documents.plan import plan_documents
+    from pipeline.documents.render import EARLIER_TEMPLATES
 
     inp, out = _setup(tmp_path)
     result = validate_workbook(inp / "テスト署.xlsx", Options(as_of=AS_OF))

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import forms
-from pipeline.contract import SHEETS
-from pipeline.findings import Severity
-from pipeline.model import period_end, whole_years
-from pipeline.plan import Blockers, plan_documents
-from pipeline.validate import Options, validate_workbook
-from pipeline.words import (
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
+from pipeline.checking.words import (
     NOT_PUBLIC_OFFICES,
     PUBLIC_OFFICES,
     PUBLIC_PLACES,
@@ -22,6 +18,11 @@ from pipeline.words import (
     holds_public_office,
     venue_word,
 )
+from pipeline.core.contract import SHEETS
+from pipeline.core.findings import Severity
+from pipeline.core.model import period_end, whole_years
+from pipeline.documents import forms
+from pipeline.documents.plan import Blockers, plan_documents
 from tests.builders import AS_OF, D, baseline, meeting, member, write_book
 
 RULES_DOC = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text("utf-8")

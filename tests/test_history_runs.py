@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline import forms
-from pipeline.annotate import STATUS_SHEET
 from pipeline.cli import main
-from pipeline.model import Book, Chief, Council, Member, Station
-from pipeline.plan import plan_documents
-from pipeline.write import ANNOTATED, OVERVIEW
+from pipeline.core.model import Book, Chief, Council, Member, Station
+from pipeline.core.write import ANNOTATED, OVERVIEW
+from pipeline.documents import forms
+from pipeline.documents.plan import plan_documents
+from pipeline.workbooks.annotate import STATUS_SHEET
 from tests.builders import D, council, meeting, member, write_book
 from tests.docx_text import extract
 from tests.test_overview import page_of

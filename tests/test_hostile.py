@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.run import RunOptions, reports
+from pipeline.report import RunOptions
+from pipeline.run.steps import reports
 from tests.builders import AS_OF, baseline, make_inline_string, rewrite_part, write_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,7 +261,7 @@ def test_an_unreadable_workbook_is_a_finding_and_the_run_goes_on(tmp_path, monke
         bad.chmod(0)
         _deny(monkeypatch, bad.name)
     else:
-        import pipeline.run as run_mod
+        import pipeline.run.steps as run_mod
 
         real = run_mod.discover
         monkeypatch.setattr(run_mod, "discover", lambda d: (real(d)[0] + [d / "消えた署.xlsx"], real(d)[1]))
@@ -533,7 +534,7 @@ def test_the_copy_of_a_xlsm_carries_no_macro_of_any_kind(tmp_path):
 def test_the_clerks_own_sheets_named_like_ours_keep_their_content(tmp_path):
     from openpyxl import load_workbook
 
-    from pipeline.annotate import LIST_SHEET, STATUS_SHEET
+    from pipeline.workbooks.annotate import LIST_SHEET, STATUS_SHEET
 
     inp, out = tmp_path / "in", tmp_path / "out"
     _good(inp)

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-import pipeline.cache as cache_mod
-import pipeline.validate
-from pipeline import version
-from pipeline.run import RunOptions, reports
+import pipeline.checking.validate
+import pipeline.run.record as cache_mod
+from pipeline.core import version
+from pipeline.report import RunOptions
+from pipeline.run.steps import reports
 from tests.builders import AS_OF, baseline, write_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -272,7 +273,7 @@ def test_a_document_deleted_or_edited_by_the_clerk_is_seen(tmp_path):
 
 
 def test_a_run_killed_part_way_is_completed_by_the_next(tmp_path, monkeypatch):
-    import pipeline.run as run_mod
+    import pipeline.run.steps as run_mod
 
     inp, out = _input(tmp_path), tmp_path / "out"
     real = run_mod.write_documents
@@ -325,9 +326,11 @@ def test_what_the_record_holds_is_enough_for_a_rerun(tmp_path, monkeypatch):
     inp, out = _input(tmp_path), tmp_path / "out"
     reports(inp, out, RunOptions(as_of=AS_OF))
     validated: list[str] = []
-    real = pipeline.validate.validate_workbook
+    real = pipeline.checking.validate.validate_workbook
     monkeypatch.setattr(
-        pipeline.validate, "validate_workbook", lambda path, *a, **k: validated.append(path.name) or real(path, *a, **k)
+        pipeline.checking.validate,
+        "validate_workbook",
+        lambda path, *a, **k: validated.append(path.name) or real(path, *a, **k),
     )
     _forget_models(out)
     again = reports(inp, out, RunOptions(as_of=AS_OF))
@@ -408,7 +411,7 @@ def test_a_deleted_manifest_is_rebuilt_and_no_document_is_taken_for_a_hand_edit(
 def test_an_upgrade_converts_the_pdfs_again(tmp_path, monkeypatch):
     """A PDF is an output too: one made by an earlier output version is made again, even of a hand-edited
     document whose .docx is kept; with nothing changed, none is."""
-    import pipeline.pdf as pdf_mod
+    import pipeline.documents.pdf as pdf_mod
 
     converted: list[Path] = []
 

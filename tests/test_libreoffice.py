@@ -12,10 +12,10 @@ import pytest
 from docx import Document
 from pypdf import PdfReader
 
-from pipeline import forms
-from pipeline.model import Member
-from pipeline.pdf import convert
-from pipeline.render import load_templates
+from pipeline.core.model import Member
+from pipeline.documents import forms
+from pipeline.documents.pdf import convert
+from pipeline.documents.render import load_templates
 from tests.form_cases import COUNCIL, MEETING, MEMBERS, PAGES, STATION, contexts, member
 
 _member = member
@@ -146,7 +146,8 @@ def test_establishment_lists_all_fifteen_members(pdfs):
 
 
 def test_pdf_on_an_existing_folder_then_bundles_of_what_changed_in_workbook_order(tmp_path):
-    from pipeline.run import RunOptions, reports
+    from pipeline.report import RunOptions
+    from pipeline.run.steps import reports
     from tests.builders import AS_OF, baseline, write_book
 
     inp, out = tmp_path / "in", tmp_path / "out"
@@ -194,8 +195,8 @@ def test_every_sample_document_converts_to_one_page(tmp_path):
     """The reliability bar: every generated .docx opens in LibreOffice (one batch for the lot)."""
     from pathlib import Path
 
-    from pipeline.run import run
-    from pipeline.validate import Options
+    from pipeline.checking.result import Options
+    from pipeline.run.steps import run
     from tests.builders import AS_OF
 
     root = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline.contract import CHOICES
-from pipeline.normalize import (
+from pipeline.core.contract import CHOICES
+from pipeline.core.normalize import (
     DATE_YEARS,
     Invalid,
     clean_id,

@@ -24,13 +24,13 @@ PARENT = """
 import os, sys, time
 parent = os.getpid()
 os.getppid = lambda: parent  # as on Windows: the id of a dead parent does not change
-import pipeline.validate
+import pipeline.checking.validate
 
 def busy(*a, **k):
     time.sleep(120)  # a worker busy with a large workbook
 
-pipeline.validate.validate_workbook = busy
-from pipeline.run import RunOptions, reports
+pipeline.checking.validate.validate_workbook = busy
+from pipeline.run.steps import RunOptions, reports
 import datetime as dt
 reports(__import__("pathlib").Path(sys.argv[1]), __import__("pathlib").Path(sys.argv[2]),
         RunOptions(as_of=dt.date.fromisoformat(sys.argv[3])))

@@ -23,10 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline.model import Book, Council, Election, Meeting, Member, Opinion, Station
-from pipeline.overview import INDEX, OVERVIEW, write_overview
-from pipeline.run import RunReport, WorkbookRun, run
-from pipeline.validate import Options, Result
+from pipeline.checking.result import Options, Result
+from pipeline.core.model import Book, Council, Election, Meeting, Member, Opinion, Station
+from pipeline.core.write import INDEX, OVERVIEW
+from pipeline.overview.pages import write_overview
+from pipeline.report import RunReport, WorkbookRun
+from pipeline.run.steps import run
 from scripts.render_overview_png import FLAGS
 from tests import builders as b
 
@@ -542,7 +544,7 @@ def test_a_large_station_page_stays_an_overview_and_says_where_the_rest_is(tmp_p
     """Past the limits the page draws the first councils, lists the others a line each, shows the first
     findings of each article, and says so at the top; the screen shows the first findings of a workbook."""
     import pipeline.cli as cli_mod
-    import pipeline.overview as overview_mod
+    import pipeline.overview.pages as overview_mod
     from pipeline.cli import main
 
     monkeypatch.setattr(overview_mod, "MAX_COUNCIL_SECTIONS", 1)

@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import overview
-from pipeline.findings import Finding, Severity
-from pipeline.model import Book, Council, Election, Meeting, Member, Opinion, Station
-from pipeline.overview import write_overview
-from pipeline.plan import Document
-from pipeline.run import RunReport, WorkbookRun, run
-from pipeline.validate import Options, Result
+from pipeline.checking.result import Options, Result
+from pipeline.core.findings import Finding, Severity
+from pipeline.core.model import Book, Council, Election, Meeting, Member, Opinion, Station
+from pipeline.documents.plan import Document
+from pipeline.overview import pages as overview
+from pipeline.overview.pages import write_overview
+from pipeline.report import RunReport, WorkbookRun
+from pipeline.run.steps import run
 from tests import builders as b
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,8 +175,8 @@ def test_pages_are_the_pages_main_wrote(tmp_path: Path, monkeypatch: pytest.Monk
 
 # --- no workbook text marked safe ------------------------------------------------------
 
-PAGES = ROOT / "pipeline" / "page_templates"
-VIEW_CODE = [ROOT / "pipeline" / "overview.py", ROOT / "pipeline" / "svg.py"]
+PAGES = ROOT / "pipeline" / "overview" / "templates"
+VIEW_CODE = sorted((ROOT / "pipeline" / "overview").glob("*.py"))  # the pages' views, charts and figures
 SAFE_IN_TEMPLATE = re.compile(r"\|\s*safe\b|\bmarkup\s*\(|autoescape\s+false", re.IGNORECASE)
 SAFE_IN_PYTHON = re.compile(r"\bMarkup\s*\(|\bmarkupsafe\b|autoescape\s*=\s*False|\|\s*safe\b|\.__html__")
 
@@ -206,35 +207,37 @@ def test_no_template_receives_text_marked_safe():
     for p in templates:
         assert _offending(p.read_text("utf-8"), SAFE_IN_TEMPLATE) == [], p.name
         assert "&#34;" not in p.read_text("utf-8") and "&#39;" not in p.read_text("utf-8"), p.name
+    assert {p.name for p in VIEW_CODE} >= {"pages.py", "station.py", "svg.py", "figures.py"}
     for p in VIEW_CODE:
-        if p.exists():
-            assert _offending(p.read_text("utf-8"), SAFE_IN_PYTHON) == [], p.name
-            assert "esc(" not in p.read_text("utf-8"), p.name
+        assert _offending(p.read_text("utf-8"), SAFE_IN_PYTHON) == [], p.name
+        assert "esc(" not in p.read_text("utf-8"), p.name
 
 
 def test_the_wheel_carries_every_template():
     """pyproject's packages and package-data name the folder and every kind of file in it (make wheel-test
     runs the installed wheel)."""
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
-    assert "pipeline.page_templates" in tool["packages"]
-    patterns = tool["package-data"]["pipeline.page_templates"]
+    assert "pipeline.overview.templates" in tool["packages"]
+    patterns = tool["package-data"]["pipeline.overview.templates"]
     files = [p for p in PAGES.iterdir() if p.is_file() and p.suffix != ".py"]
     assert files and all(any(p.match(pat) for pat in patterns) for p in files), files
 
 
 def test_a_template_edit_makes_the_run_record_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A re-run keeps the 概要.html of an unchanged workbook only while the program is the same: the page
-    templates are part of it, as the f-strings were (version.output_version)."""
+    templates are part of it, as the f-strings were, and so is every stage's code in its subfolder
+    (version.output_version reads the package's folders all the way down)."""
     import shutil
 
-    from pipeline import cache, version
+    from pipeline.core import version
+    from pipeline.run import record as cache
 
-    copy = tmp_path / "page_templates"
-    shutil.copytree(PAGES, copy)
+    copy = tmp_path / "pipeline"
+    shutil.copytree(ROOT / "pipeline", copy, ignore=shutil.ignore_patterns("__pycache__"))
     real = version.resources.files
-    monkeypatch.setattr(version.resources, "files", lambda p: copy if p == "pipeline.page_templates" else real(p))
+    monkeypatch.setattr(version.resources, "files", lambda p: copy if p == "pipeline" else real(p))
     try:
-        for name in ("station.html", "style.css"):
+        for name in ("overview/templates/station.html", "overview/templates/style.css", "checking/checks.py"):
             version._digest.cache_clear()  # the output version is worked out once per process
             before = cache._program_fingerprint()
             (copy / name).write_text((copy / name).read_text("utf-8") + " ", "utf-8")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import pdf
+import pipeline
+from pipeline.documents import pdf
 
 
 def _no_path(monkeypatch):
@@ -49,7 +50,7 @@ def test_no_soffice_anywhere(monkeypatch):
 
 def test_fontconfig_file_includes_the_system_and_the_shipped_alias(tmp_path):
     conf = pdf.fontconfig_file(tmp_path).read_text(encoding="utf-8")
-    alias = Path(pdf.__file__).parent / "resources" / "fonts.conf"
+    alias = Path(pipeline.__file__).parent / "resources" / "fonts.conf"
     assert f"<include>{alias}</include>" in conf
     text = alias.read_text(encoding="utf-8")
     assert "<family>ＭＳ 明朝</family>" in text and "<family>IPAMincho</family>" in text

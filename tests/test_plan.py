@@ -7,8 +7,9 @@ import typing
 
 import pytest
 
-from pipeline import contract, model
-from pipeline.run import RunOptions, reports
+from pipeline.core import contract, model
+from pipeline.report import RunOptions
+from pipeline.run.steps import reports
 from tests.builders import AS_OF, baseline, cell_of, write_book
 
 C, R, M = "委嘱状", "設置報告書", "開催結果報告書"

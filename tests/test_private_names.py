@@ -1,4 +1,4 @@
-"""openpyxl's private names only behind pipeline/openpyxl_private.py, checked before any workbook is read
+"""openpyxl's private names only behind pipeline/reading/openpyxl_private.py, checked before any workbook is read
 (issue 21, point 2): a release that renames one stops the run with exit 2 and a Japanese message naming the
 installation problem, instead of calling every valid workbook unreadable."""
 
@@ -51,17 +51,19 @@ def test_a_private_name_missing_stops_the_run_with_exit_2(tmp_path, name, remova
 
 
 def test_the_installed_openpyxl_has_every_name():
-    from pipeline import openpyxl_private
+    from pipeline.reading import openpyxl_private
 
     assert openpyxl_private.missing() == []
 
 
 def test_no_private_openpyxl_name_outside_the_adapter():
-    """read.py and the rest reach openpyxl's private names only through pipeline/openpyxl_private.py."""
+    """read.py and the rest reach openpyxl's private names only through pipeline/reading/openpyxl_private.py."""
     # Imports of private modules, private attributes of worksheets and workbooks, a patch of the class.
     private = re.compile(r"openpyxl\.\w+(?:\.\w+)*\._\w+|\bws\._[a-z]\w*|\bwb\._[a-z]\w*|ReadOnlyWorksheet\._\w+ =")
     offenders = []
-    for path in sorted((ROOT / "pipeline").glob("*.py")):
+    modules = sorted((ROOT / "pipeline").rglob("*.py"))  # every stage's folder
+    assert {p.name for p in modules} >= {"read.py", "read_xls.py", "annotate.py", "openpyxl_private.py"}
+    for path in modules:
         if path.name == "openpyxl_private.py":
             continue
         for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):

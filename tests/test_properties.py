@@ -16,12 +16,13 @@ from functools import cache
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pipeline import fmt, forms
-from pipeline.model import Member
-from pipeline.normalize import Invalid, clean_text, parse_count, parse_date, parse_time, strip_illegal_xml
-from pipeline.render import load_templates
-from pipeline.zipfix import Member as ZipMember
-from pipeline.zipfix import pack
+from pipeline.core import fmt
+from pipeline.core.model import Member
+from pipeline.core.normalize import Invalid, clean_text, parse_count, parse_date, parse_time, strip_illegal_xml
+from pipeline.documents import forms
+from pipeline.documents.render import load_templates
+from pipeline.ooxml.zipfix import Member as ZipMember
+from pipeline.ooxml.zipfix import pack
 from tests.docx_text import extract
 from tests.form_cases import COUNCIL, STATION
 

@@ -10,8 +10,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from pipeline.read import read_workbook
-from pipeline.validate import Options, validate_workbook
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
+from pipeline.reading.read import read_workbook
 from tests.builders import (
     AS_OF,
     D,
@@ -140,7 +141,7 @@ def test_station_sheet_without_station_name(tmp_path):
     r = _validate(write_book(tmp_path / "b.xlsx", sheets))
     f = [f for f in r.findings if f.rule == "required-value"]
     assert [(f.sheet, f.column) for f in f] == [("署", "警察署名")]
-    from pipeline.plan import Blockers
+    from pipeline.documents.plan import Blockers
 
     assert {f.rule for f in Blockers(r.book, r.findings, r.canon).workbook} == {"required-value"}
 

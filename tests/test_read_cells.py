@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline import read
+from pipeline.reading import read
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 # Styles: 0 general, 1 a date (built-in 14), 2 a time of day (21), 3 a duration ([h]:mm, custom 164)
@@ -194,8 +194,8 @@ DIMENSIONS = ["", '<dimension ref="A1:Z30"/>', '<dimension ref="A1"/>', '<dimens
 
 @pytest.mark.parametrize("dimension", DIMENSIONS, ids=["none", "excel", "too small", "too large"])
 def test_a_sheets_dimension_does_not_change_what_is_read(tmp_path, dimension):
-    from pipeline.result import Options
-    from pipeline.validate import validate_workbook
+    from pipeline.checking.result import Options
+    from pipeline.checking.validate import validate_workbook
     from tests.builders import AS_OF, baseline, write_book
 
     original = write_book(tmp_path / "a" / "署.xlsx", baseline())

@@ -13,10 +13,11 @@ import pytest
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 
-from pipeline import forms
-from pipeline.form_fields import template_context
-from pipeline.model import Opinion, Station
-from pipeline.render import FormTemplate, TemplateProblem, load_templates, make_env
+from pipeline.core.errors import TemplateProblem
+from pipeline.core.model import Opinion, Station
+from pipeline.documents import forms
+from pipeline.documents.form_fields import template_context
+from pipeline.documents.render import FormTemplate, load_templates, make_env
 from tests.docx_text import extract
 from tests.form_cases import COUNCIL, MEETING, MEMBERS, STATION, contexts, member
 
@@ -366,7 +367,7 @@ def test_header_placeholder_unknown_to_the_pipeline_is_named(tmp_path):
     ],
 )
 def test_placeholder_in_a_part_that_is_not_rendered_refuses_the_template(tmp_path, part, xml):
-    from pipeline.zipfix import read_zip, write_zip
+    from pipeline.ooxml.zipfix import read_zip, write_zip
 
     path = _template_with_parts(tmp_path)
     members = dict(read_zip(path.read_bytes()))

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.contract import EXAMPLES
-from pipeline.findings import RULES, Severity
-from pipeline.validate import Options, Result, validate_workbook
+from pipeline.checking.result import Options, Result
+from pipeline.checking.validate import validate_workbook
+from pipeline.core.contract import EXAMPLES
+from pipeline.core.findings import RULES, Severity
 from tests.builders import AS_OF, D, baseline, cell_of, meeting, member, write_book
 
 
@@ -635,14 +636,14 @@ def test_bad_council_row_blocks_the_documents_that_print_the_cell(tmp_path):
 
 
 def _blockers(r, strict: bool = False):
-    from pipeline.plan import Blockers
+    from pipeline.documents.plan import Blockers
 
     return Blockers(r.book, r.findings, r.canon, strict, AS_OF)
 
 
 def _report(b, r, council_id: str):
     """What stops the council's 設置報告書 (its roster as the form lists it)."""
-    from pipeline.forms import roster
+    from pipeline.documents.forms import roster
 
     c = r.book.councils_by_id()[council_id]
     return b.report(c, roster(c, r.book.members_of(council_id))[1])

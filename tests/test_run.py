@@ -386,7 +386,7 @@ def test_write_failure_is_a_finding_not_a_traceback(tmp_path):
     ],
 )
 def test_write_errors_name_their_real_cause(tmp_path, monkeypatch, code, says, not_says):
-    import pipeline.write as write_mod
+    import pipeline.core.write as write_mod
 
     inp, out = _one_station(tmp_path), tmp_path / "out"
     real = write_mod.atomic_write
@@ -467,7 +467,7 @@ def _four_stations(tmp_path) -> Path:
 
 
 def test_parallel_run_equals_the_sequential_one(tmp_path, monkeypatch):
-    import pipeline.run as run_mod
+    import pipeline.run.steps as run_mod
 
     inp = _four_stations(tmp_path)
     assert reports(inp, tmp_path / "par") == 1  # 4 workbooks: the process pool is used
@@ -513,7 +513,7 @@ def test_spawn_pool_from_the_command_line(tmp_path):
 
     inp = _four_stations(tmp_path)
     code = (
-        "import sys, multiprocessing as mp, pipeline.run as r;"
+        "import sys, multiprocessing as mp, pipeline.run.steps as r;"
         "mp.get_all_start_methods = lambda: ['spawn'];"
         "from pipeline.cli import main;"
         f"sys.exit(main(['reports', '--input', r'{inp}', '--output', r'{tmp_path / 'out'}', '--as-of', '{AS_OF}']))"
@@ -526,7 +526,7 @@ def test_spawn_pool_from_the_command_line(tmp_path):
 
 def test_two_workbooks_of_one_station_warn_and_keep_separate_folders(tmp_path, monkeypatch):
     """泉警察署.xlsx and 泉警察署 - コピー.xlsx: a warning on both, two folders, also across watch runs."""
-    import pipeline.watch as watch_mod
+    import pipeline.run.watch as watch_mod
 
     inp, out = tmp_path / "in", tmp_path / "out"
     write_book(inp / "テスト署.xlsx", baseline())

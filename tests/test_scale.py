@@ -19,8 +19,9 @@ from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
-from pipeline.checks import first_earlier_overlaps
-from pipeline.validate import Options, validate_workbook
+from pipeline.checking.checks import first_earlier_overlaps
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
 
 D = dt.date
 AS_OF = D(2026, 11, 27)

@@ -12,8 +12,8 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
-from pipeline.annotate import AUTHOR, annotate_book
-from pipeline.findings import Severity
+from pipeline.core.findings import Severity
+from pipeline.workbooks.annotate import AUTHOR, annotate_book
 from tests.test_annotate import HAVE_AUDIT, audit, clean_book, finding
 
 TC = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"

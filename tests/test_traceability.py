@@ -17,9 +17,10 @@ from unittest import mock
 
 import pytest
 
-from pipeline.checks import CHECK_RULES, CHECKS
-from pipeline.findings import INPUT, OUTPUT, RULES
-from pipeline.validate import Options, validate_workbook
+from pipeline.checking.checks import CHECK_RULES, CHECKS
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
+from pipeline.core.findings import INPUT, OUTPUT, RULES
 from tests import test_read, test_rules
 from tests.builders import AS_OF, baseline, write_book
 
@@ -78,8 +79,9 @@ def produced(tmp_path_factory) -> dict[str, set[str]]:
         path.write_bytes(make(tmp))
         for f in validate_workbook(path, Options(as_of=AS_OF)).findings:
             out[f.rule].add(f"test_read.UNREADABLE[{case_id}]")
-    with mock.patch("pipeline.validate.build_book", side_effect=RuntimeError("injected")):
-        from pipeline.run import RunOptions, reports
+    with mock.patch("pipeline.checking.validate.build_book", side_effect=RuntimeError("injected")):
+        from pipeline.report import RunOptions
+        from pipeline.run.steps import reports
 
         inp = tmp_path_factory.mktemp("crash")
         write_book(inp / "テスト署.xlsx", baseline())

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.run
-import pipeline.watch as watch_mod
+import pipeline.run.steps
+import pipeline.run.watch as watch_mod
 from pipeline.cli import main
-from pipeline.watch import watch
-from pipeline.write import OutputLock
+from pipeline.core.write import OutputLock
+from pipeline.run.watch import watch
 from tests.builders import AS_OF, baseline, write_book
 
 AS_OF_S = AS_OF.isoformat()
@@ -38,7 +38,7 @@ def _quick_lock(monkeypatch) -> None:
         def __init__(self, root, wait_s=10.0):
             super().__init__(root, 0.2)
 
-    monkeypatch.setattr(pipeline.run, "OutputLock", Quick)
+    monkeypatch.setattr(pipeline.run.steps, "OutputLock", Quick)
 
 
 def test_a_busy_output_folder_is_reported_and_tried_again(tmp_path, monkeypatch, capsys):
@@ -72,7 +72,7 @@ def test_a_failed_run_is_reported_and_watching_goes_on(tmp_path, monkeypatch, ca
     inp, out = tmp_path / "in", tmp_path / "out"
     _two(inp)
     assert main(["reports", "--input", str(inp), "--output", str(out), "--as-of", AS_OF_S]) == 0
-    real = pipeline.run.write_report
+    real = pipeline.run.steps.write_report
     calls = []
 
     def write_report(*a, **k):
@@ -86,7 +86,7 @@ def test_a_failed_run_is_reported_and_watching_goes_on(tmp_path, monkeypatch, ca
     answers = []
 
     def fake_watch(folder, on_change, log, **kw):
-        monkeypatch.setattr(pipeline.run, "write_report", write_report)
+        monkeypatch.setattr(pipeline.run.steps, "write_report", write_report)
         answers.append(on_change([folder / "A署.xlsx"]))  # fails
         answers.append(on_change([folder / "B署.xlsx"]))  # and the next one works
 

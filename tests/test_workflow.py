@@ -12,12 +12,13 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
 
-from pipeline.annotate import LIST_SHEET, STATUS_SHEET
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
 from pipeline.cli import main
-from pipeline.template_xlsx import write_template
-from pipeline.validate import Options, validate_workbook
-from pipeline.watch import watch
-from pipeline.write import ANNOTATED
+from pipeline.core.write import ANNOTATED
+from pipeline.run.watch import watch
+from pipeline.workbooks.annotate import LIST_SHEET, STATUS_SHEET
+from pipeline.workbooks.template_xlsx import write_template
 from tests.builders import AS_OF, baseline, merge_council_ids, write_book
 
 AS_OF_S = AS_OF.isoformat()
@@ -235,7 +236,7 @@ def test_watch_regenerates_a_dropped_workbook(tmp_path):
 
 
 def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, capsys):
-    import pipeline.watch as watch_mod
+    import pipeline.run.watch as watch_mod
 
     inp, out = tmp_path / "in", tmp_path / "out"
     write_book(inp / "A署.xlsx", baseline())
@@ -272,7 +273,7 @@ def test_watch_cli_regenerates_only_the_changed_workbook(tmp_path, monkeypatch, 
 
 
 def test_pdf_without_libreoffice_explains_and_keeps_the_docx(tmp_path, monkeypatch, capsys):
-    import pipeline.pdf as pdf
+    import pipeline.documents.pdf as pdf
 
     monkeypatch.setattr(pdf, "soffice", lambda: None)
     inp, out = tmp_path / "in", tmp_path / "out"
@@ -325,7 +326,7 @@ def test_findings_inside_merged_cells_are_shown_on_the_anchor(tmp_path):
 
 def test_watch_waits_until_a_copy_has_finished(tmp_path):
     """A file still growing is not handed over; once its size holds still, it is (once)."""
-    from pipeline.watch import _Pending
+    from pipeline.run.watch import _Pending
 
     pending = _Pending()
     path = tmp_path / "大きな署.xlsx"

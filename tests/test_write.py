@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.write import EDITED_TAG, MAX_FOLDER, MAX_NAME, MAX_REL, Names, edited_sibling, safe_name
+from pipeline.core.write import EDITED_TAG, MAX_FOLDER, MAX_NAME, MAX_REL, Names, edited_sibling, safe_name
 
 WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{d}" for p in ("COM", "LPT") for d in "123456789"}

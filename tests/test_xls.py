@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from pipeline.checking.result import Options
+from pipeline.checking.validate import validate_workbook
 from pipeline.cli import main
-from pipeline.read import read_workbook
-from pipeline.result import Options
-from pipeline.validate import validate_workbook
+from pipeline.reading.read import read_workbook
 from tests.builders import AS_OF, baseline, merge_council_ids, sheets_copy, write_book
 from tests.test_annotate import HAVE_AUDIT, audit
 

@@ -21,8 +21,8 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Font
 
-from pipeline.template_xlsx import build_template, write_template
-from pipeline.xlsx_clean import FONT_ORDER, clean_xlsx
+from pipeline.ooxml.xlsx_clean import FONT_ORDER, clean_xlsx
+from pipeline.workbooks.template_xlsx import build_template, write_template
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = sorted((ROOT / "input_samples").glob("*.xlsx"))

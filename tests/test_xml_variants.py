@@ -17,8 +17,8 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
-from pipeline.annotate import LIST_SHEET, annotate_book
-from pipeline.findings import Severity
+from pipeline.core.findings import Severity
+from pipeline.workbooks.annotate import LIST_SHEET, annotate_book
 from tests.test_annotate import HAVE_AUDIT, audit, clean_book, finding
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -214,7 +214,8 @@ def test_a_rewritten_part_that_does_not_parse_is_never_saved(base, tmp_path, mon
 @pytest.mark.parametrize("label", list(VARIANTS))
 def test_a_variant_of_a_station_workbook_reads_as_the_original(tmp_path, label):
     """The whole run: the same findings as Excel's bytes give (merged 協議会ID cells included), and a copy."""
-    from pipeline.run import RunOptions, reports
+    from pipeline.report import RunOptions
+    from pipeline.run.steps import reports
     from tests.builders import AS_OF, baseline, merge_council_ids, write_book
 
     original = write_book(tmp_path / "a" / "署.xlsx", baseline())

@@ -1,0 +1,1 @@
+"""The three forms and their documents: what each prints, the templates, rendering, planning and PDF."""

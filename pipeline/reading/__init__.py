@@ -1,0 +1,1 @@
+"""Reading a clerk's workbook (.xlsx and the old .xls) into raw tables that remember every cell's address."""

@@ -1,0 +1,127 @@
+"""What a run found and wrote: one WorkbookRun per workbook, the RunReport of the whole run, the run's options.
+
+Plain data that the later stages read (the annotated copy, the pages and 県集計.xlsx, the CLI) and the run
+stage fills; the JSON contract of 検証結果.json (SPEC section 4) is written from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.checking.result import Options, Result, StationSummary, status_of
+from pipeline.core.crash import Crash, CrashLog, finding_message
+from pipeline.core.findings import Finding, Severity, make_finding
+from pipeline.core.write import OutputLink, write_error_message
+from pipeline.documents.plan import Document
+
+if TYPE_CHECKING:
+    from pipeline.documents.form_templates import FormSet
+
+
+@dataclass(frozen=True)
+class WriteFailure:
+    """A document the disk refused (full, read-only, locked by Word, path too long): output, not validation."""
+
+    document: Document
+    error: OSError
+
+    def finding(self, canon: dict[str, str]) -> Finding:
+        sheet, row = self.document.source or (None, None)
+        actual = next((a for a, c in canon.items() if c == sheet), sheet)
+        rule = "output-link" if isinstance(self.error, OutputLink) else "write-failed"
+        return make_finding(rule, write_error_message(self.document.path, self.error), sheet=actual, row=row)
+
+
+@dataclass
+class WorkbookRun:
+    result: Result
+    folder: str | None = None
+    documents: list[Document] = field(default_factory=list)
+    cached: bool = False  # taken from the last run's record: nothing changed, nothing re-done
+    extra_before: list[dict] = field(default_factory=list)  # cross-workbook findings the record had (JSON)
+    run_findings: list[Finding] = field(default_factory=list)  # across workbooks (duplicate-station)
+    write_failures: list[WriteFailure] = field(default_factory=list)
+    summary: StationSummary | None = None  # its line of index.html, made with its 概要.html
+    internal_errors: list[Finding] = field(default_factory=list)  # a bug of ours stopped it (status failed)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Validation findings, those across workbooks, then what writing the documents ran into."""
+        return (
+            self.internal_errors
+            + self.result.findings
+            + self.run_findings
+            + [w.finding(self.result.canon) for w in self.write_failures]
+        )
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.internal_errors else status_of(self.findings, self.result.unreadable)
+
+    def crashed(self, crash: Crash, log: CrashLog) -> None:
+        """An internal error ended this workbook's processing: one internal-error finding names the log."""
+        self.internal_errors.append(make_finding("internal-error", finding_message(crash, log.record(crash))))
+
+    def to_json(self) -> dict:
+        r = self.result
+        return {
+            "file": r.file,
+            "station": r.station,
+            "status": self.status,
+            "findings": [f.to_json() for f in self.findings],
+            "documents": [d.to_json() for d in self.documents],
+            "summary": self.summary.json_figures()
+            if self.summary
+            else None,  # SPEC 4: index.html's and 県集計.xlsx's numbers
+        }
+
+
+@dataclass
+class RunOptions(Options):
+    """Everything one run needs: the validation options, and what to write."""
+
+    documents: bool = True  # False: validate only (`check`)
+    pdf: bool = False
+    only: list[Path] | None = None  # watch: just these workbooks; the JSON keeps the others' entries
+    lock_wait_s: float = 10.0  # how long a second run on the same output folder waits for the first
+    forms_dir: Path | None = None  # --forms: the office's templates (else 様式 in the input folder)
+
+
+@dataclass
+class RunReport:
+    as_of: dt.date
+    input_dir: Path | None = None
+    output_dir: Path | None = None
+    workbooks: list[WorkbookRun] = field(default_factory=list)
+    documents: bool = False  # whether this run wrote documents (reports) or only validated (check)
+    same_as_last: bool = False  # every workbook taken from the record, and the same workbooks as last time
+    record_sha: str = ""  # the run record this report was made from
+    json_path: Path | None = None
+    annotated: list[Path] = field(default_factory=list)
+    annotate_failed: list[str] = field(default_factory=list)  # report files that could not be written, and why
+    overview: list[Path] = field(default_factory=list)  # index.html and each station's 概要.html
+    pdf_note: str | None = None
+    forms: FormSet | None = None  # the templates this run used (or would use, for check)
+    made_at: str | None = None  # when this run made its pages and copies (clock.stamp)
+    summary_book: Path | None = None  # 県集計.xlsx
+    crash_log: CrashLog | None = None  # where internal errors were logged (its path is None while there were none)
+
+    @property
+    def failed(self) -> list[WorkbookRun]:
+        """Workbooks an internal error stopped: the run exits 2."""
+        return [w for w in self.workbooks if w.internal_errors]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == Severity.ERROR for w in self.workbooks for f in w.findings)
+
+    @property
+    def stations(self) -> list[WorkbookRun]:
+        """The station workbooks (readable or not), without the shared election list."""
+        return [w for w in self.workbooks if w.folder is not None or w.result.unreadable or w.internal_errors]
+
+    def to_json(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "workbooks": [w.to_json() for w in self.workbooks]}

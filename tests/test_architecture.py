@@ -1,0 +1,106 @@
+"""The package's shape: the stages import one way and no stage has a cycle (import-linter, as `make lint` runs
+it), every stage folder is in the wheel, every module says in its first line what it holds."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "pipeline"
+LINT = Path(sys.executable).with_name("lint-imports")
+# The order README's "The code, stage by stage" describes, top to bottom; `|` joins stages that never import
+# each other. Written here from the README, not read from pyproject, so a change of either is seen.
+STAGES = [
+    "pipeline.__main__",
+    "pipeline.cli",
+    "pipeline.run",
+    "pipeline.overview | pipeline.workbooks",
+    "pipeline.report",
+    "pipeline.documents",
+    "pipeline.checking",
+    "pipeline.reading",
+    "pipeline.core | pipeline.ooxml",
+]
+
+
+def _lint(root: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"PYTHONPATH": str(root)}  # the copy's pipeline before the installed (editable) one
+    return subprocess.run(
+        [str(LINT), "--no-cache", "--no-logo"], cwd=root, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+
+
+def test_lint_checks_the_stage_order_the_readme_gives():
+    contracts = _pyproject()["tool"]["importlinter"]["contracts"]
+    layers = [c for c in contracts if c["type"] == "layers"]
+    assert [c["layers"] for c in layers] == [STAGES]
+    assert any(c["type"] == "acyclic_siblings" and "pipeline.*" in c["ancestors"] for c in contracts)
+    assert "lint-imports" in (ROOT / "Makefile").read_text("utf-8")
+    readme = (ROOT / "README.md").read_text("utf-8")
+    for stage in (s.strip() for line in STAGES for s in line.split("|")):
+        folder = stage.replace(".", "/")
+        assert f"{folder}/" in readme or f"{folder}.py" in readme, stage
+
+
+def test_the_stages_import_one_way_and_without_cycles():
+    r = _lint(ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count("KEPT") == 2 and "BROKEN" not in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line"),
+    [
+        ("core/fmt.py", "import pipeline.cli"),  # the bottom importing the top
+        ("checking/checks.py", "from pipeline.documents import forms"),  # a stage importing the next one up
+        ("reading/read.py", "from pipeline.checking import schemas"),
+        ("overview/pages.py", "from pipeline.run import steps"),  # the run <-> pages cycle the flat folder had
+        ("report.py", "from pipeline.overview import figures"),
+        ("ooxml/zipfix.py", "from pipeline.core import model"),  # Office XML knows nothing of councils
+        ("workbooks/annotate.py", "from pipeline.overview import figures"),  # siblings stay independent
+        ("documents/plan.py", "    from pipeline.workbooks import annotate"),  # an import inside a function too
+        ("overview/station.py", "from pipeline.overview import pages"),  # a cycle inside one stage
+        ("run/record.py", "from pipeline.run import steps"),
+    ],
+)
+def test_an_import_against_the_order_fails_the_lint(tmp_path: Path, module: str, line: str):
+    shutil.copytree(PACKAGE, tmp_path / "pipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    target = tmp_path / "pipeline" / module
+    text = target.read_text("utf-8")
+    if line.startswith(" "):
+        text += f"\n\ndef _added():\n{line}\n"
+    else:
+        text += f"\n{line}  # noqa\n"
+    target.write_text(text, "utf-8")
+    r = _lint(tmp_path)
+    assert r.returncode != 0 and "BROKEN" in r.stdout, r.stdout + r.stderr
+
+
+def test_every_stage_folder_is_in_the_wheel():
+    packages = set(_pyproject()["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py") if "__pycache__" not in p.parts
+    }
+    assert found - packages == set()
+    assert {"pipeline.core", "pipeline.run", "pipeline.overview.templates"} <= packages
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+)
+def test_every_module_opens_with_what_it_holds(path: str):
+    doc = ast.get_docstring(ast.parse((ROOT / path).read_text("utf-8")))
+    assert doc and doc.splitlines()[0].strip(), path
