@@ -56,7 +56,6 @@ from .worksheet import Worksheet
 # Names Excel runs on opening, closing or switching sheets (Auto_Open, Auto_Open2, auto_openFoo ...).
 AUTO_NAMES = ("auto_open", "auto_close", "auto_activate", "auto_deactivate")
 
-
 LINE_HEIGHT = 18  # points: a line of 11-point Yu Gothic, MS P Gothic or Calibri with some room
 
 

@@ -60,27 +60,17 @@ VML_HEAD = (
     'xmlns:x="urn:schemas-microsoft-com:office:excel">\n'
     ' <o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>\n'
 )
-
-
 VML_NOTE_TYPE = (
     ' <v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
     '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>\n'
 )
-
-
 V_NS, O_NS, X_NS = (
     "urn:schemas-microsoft-com:vml",
     "urn:schemas-microsoft-com:office:office",
     ("urn:schemas-microsoft-com:office:excel"),
 )
-
-
 _VML_WRAP = f'<xml xmlns:v="{V_NS}" xmlns:o="{O_NS}" xmlns:x="{X_NS}">'.encode()
-
-
 _SHAPE_ID = re.compile(r"_x0000_s(\d+)")
-
-
 # Legacy VML is not always well-formed XML (older writers leave <br> open): lxml recovers what it can.
 VML_RECOVER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True)
 

@@ -15,50 +15,21 @@ if TYPE_CHECKING:
 
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-
-
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-
-
 PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-
-
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-
-
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-
-
 REL_WORKSHEET = REL + "worksheet"
-
-
 REL_STYLES = REL + "styles"
-
-
 REL_SST = REL + "sharedStrings"
-
-
 REL_COMMENTS = REL + "comments"
-
-
 REL_VML = REL + "vmlDrawing"
-
-
 REL_VBA = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
-
-
 MS_REL = "http://schemas.microsoft.com/office/2006/relationships/"
-
-
 # Excel 4.0 (XLM) macro sheets: code that Excel runs from a hidden sheet, named by Auto_Open and the like.
 MACRO_SHEET_KINDS = {"xlMacrosheet", "xlIntlMacrosheet", "macrosheet", "intlMacrosheet"}
-
-
 REL_CONTROL = REL + "control"  # an ActiveX control of a worksheet (xl/activeX/activeXN.xml and its .bin)
-
 
 MACRO_CONTENT_TYPES = (
     "application/vnd.ms-office.vbaProject",
@@ -66,50 +37,24 @@ MACRO_CONTENT_TYPES = (
     "application/vnd.ms-excel.macrosheet",
     "application/vnd.ms-excel.intlmacrosheet",
 )
-
-
 CT_SHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-
-
 CT_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-
-
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
-
-
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-
-
 # Excel 365's threaded comments: a thread per cell, its people in a workbook-wide person list.
 REL_THREADED = "http://schemas.microsoft.com/office/2017/10/relationships/threadedComment"
-
-
 REL_PERSON = "http://schemas.microsoft.com/office/2017/10/relationships/person"
-
-
 TC_NS = "http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"
-
-
 CT_PERSON = "application/vnd.ms-excel.person+xml"
-
-
 CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-
-
 CT_MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
-
 
 # Entities are never expanded and nothing is fetched; huge_tree stays off (lxml's depth and text-size limits
 # guard against bombs), which is affordable because the large sheets are never parsed whole (Worksheet).
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
 DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
-
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
 _ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
 
 

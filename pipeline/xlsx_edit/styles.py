@@ -20,8 +20,6 @@ FONT_ORDER = {
         "b i strike condense extend outline shadow u vertAlign sz color name family charset scheme".split()
     )
 }
-
-
 STYLESHEET_ORDER = ["numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs"]
 
 

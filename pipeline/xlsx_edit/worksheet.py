@@ -27,16 +27,10 @@ WORKSHEET_ORDER = {
     )
 }
 
-
 _LETTERS = re.compile(r"\$?[A-Za-z]*")
 
-
 _ROOT = re.compile(rb"<(?![?!])([^\s>/]+)[^>]*>")
-
-
 _ROW = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row\b([^>]*)>")
-
-
 _R_ATTR = re.compile(rb'\sr\s*=\s*["\'](\d+)["\']')
 
 
