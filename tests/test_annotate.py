@@ -575,7 +575,10 @@ def test_a_large_sheet_is_not_parsed_whole(tmp_path, monkeypatch):
         size = z.getinfo("xl/worksheets/sheet1.xml").file_size
     parsed: list[int] = []
     real_parse = xlsx_edit.parse
-    monkeypatch.setattr(xlsx_edit, "parse", lambda data: parsed.append(len(data)) or real_parse(data))
+    for module in ("parts", "styles", "strings", "worksheet", "comments", "book"):  # each editor module that parses
+        monkeypatch.setattr(
+            f"pipeline.xlsx_edit.{module}.parse", lambda data: parsed.append(len(data)) or real_parse(data)
+        )
     findings = [finding("委員", f"B{r}") for r in (2, 500, 9_999, 19_999, 20_001)] + [finding("委員", "F20005")]
     tracemalloc.start()
     data = annotate_book(src, findings)

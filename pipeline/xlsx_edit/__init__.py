@@ -1,0 +1,59 @@
+"""A small .xlsx part editor: cell styles, legacy comments and new sheets without loading every cell."""
+
+from lxml import etree  # annotate catches etree.XMLSyntaxError through this package
+
+from .book import Book, NewSheet
+from .comments import VML_HEAD, VML_NOTE_TYPE, Comments, _note_shape
+from .parts import (
+    COPY_INPUT_ERRORS,
+    CT_NS,
+    CT_SST,
+    NS,
+    PKG_NS,
+    R_NS,
+    REL,
+    REL_COMMENTS,
+    REL_SST,
+    REL_STYLES,
+    REL_THREADED,
+    REL_WORKSHEET,
+    CopyMalformed,
+    XlsxEditError,
+    parse,
+    q,
+    unxstring,
+)
+from .styles import FONT_ORDER, Styles, cell_style, set_cell_style
+from .worksheet import _child_order
+
+__all__ = [
+    "COPY_INPUT_ERRORS",
+    "CT_NS",
+    "CT_SST",
+    "FONT_ORDER",
+    "NS",
+    "PKG_NS",
+    "REL",
+    "REL_COMMENTS",
+    "REL_SST",
+    "REL_STYLES",
+    "REL_THREADED",
+    "REL_WORKSHEET",
+    "R_NS",
+    "VML_HEAD",
+    "VML_NOTE_TYPE",
+    "Book",
+    "Comments",
+    "CopyMalformed",
+    "NewSheet",
+    "Styles",
+    "XlsxEditError",
+    "_child_order",
+    "_note_shape",
+    "cell_style",
+    "etree",
+    "parse",
+    "q",
+    "set_cell_style",
+    "unxstring",
+]
