@@ -15,7 +15,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.writer.theme import theme_xml
 
-import pipeline.xlsx_edit as xlsx_edit
+import pipeline.ooxml.xlsx_edit as xlsx_edit
 from pipeline.core.findings import Finding, Severity
 from pipeline.workbooks.annotate import LIST_SHEET, MARKS_SHEET, STATUS_SHEET, annotate_book
 
@@ -577,7 +577,7 @@ def test_a_large_sheet_is_not_parsed_whole(tmp_path, monkeypatch):
     real_parse = xlsx_edit.parse
     for module in ("parts", "styles", "strings", "worksheet", "comments", "book"):  # each editor module that parses
         monkeypatch.setattr(
-            f"pipeline.xlsx_edit.{module}.parse", lambda data: parsed.append(len(data)) or real_parse(data)
+            f"pipeline.ooxml.xlsx_edit.{module}.parse", lambda data: parsed.append(len(data)) or real_parse(data)
         )
     findings = [finding("委員", f"B{r}") for r in (2, 500, 9_999, 19_999, 20_001)] + [finding("委員", "F20005")]
     tracemalloc.start()

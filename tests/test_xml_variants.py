@@ -198,7 +198,7 @@ def test_a_variant_gives_a_copy_openxml_audit_passes(base, tmp_path, label):
 
 def test_a_rewritten_part_that_does_not_parse_is_never_saved(base, tmp_path, monkeypatch):
     """Each rewritten part is parsed again before the copy is saved: a broken one stops the copy."""
-    import pipeline.xlsx_edit as xlsx_edit
+    import pipeline.ooxml.xlsx_edit as xlsx_edit
 
     real = xlsx_edit.Comments.finish
 

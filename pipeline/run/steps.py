@@ -708,8 +708,8 @@ def annotate_one(
         return None, f"{r.file}: 「{r.path.name}」を読み取れません（{e.strerror or type(e).__name__}）。"
     if manifest.keys.get(rel) == key and path.exists():
         return path, None
+    from pipeline.ooxml.xlsx_edit import COPY_INPUT_ERRORS
     from pipeline.workbooks.annotate import annotate_book  # only when a copy is to be made
-    from pipeline.xlsx_edit import COPY_INPUT_ERRORS
 
     try:
         data = annotate_book(r.path, wr.findings, wr.documents if with_documents else None, form_lines, made_at)

@@ -7,9 +7,9 @@ import json
 import re
 from pathlib import Path
 
-from pipeline import xlsx_edit
 from pipeline.core.findings import RULES, Finding, Severity
 from pipeline.documents.plan import STATUS_LABEL
+from pipeline.ooxml import xlsx_edit
 
 LIST_SHEET = "指摘一覧"
 STATUS_SHEET = "作成状況"

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .parts import MC_NS, NS, R_NS, XlsxEditError, col_index, col_letters, parse, q, split_addr
-from .styles import cell_style, set_cell_style
+from pipeline.ooxml.xlsx_edit.parts import MC_NS, NS, R_NS, XlsxEditError, col_index, col_letters, parse, q, split_addr
+from pipeline.ooxml.xlsx_edit.styles import cell_style, set_cell_style
 
 if TYPE_CHECKING:
-    from .book import Book
+    from pipeline.ooxml.xlsx_edit.book import Book
 
 
 # CT_Worksheet's child order (ECMA-376 Part 1, 18.3.1.99): new children go where the schema puts them.

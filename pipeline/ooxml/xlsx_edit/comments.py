@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .parts import (
+from pipeline.ooxml.xlsx_edit.parts import (
     CT_COMMENTS,
     CT_VML,
     NS,
@@ -26,10 +26,10 @@ from .parts import (
     unxstring,
     xstring,
 )
-from .worksheet import Worksheet
+from pipeline.ooxml.xlsx_edit.worksheet import Worksheet
 
 if TYPE_CHECKING:
-    from .book import Book
+    from pipeline.ooxml.xlsx_edit.book import Book
 
 
 def _cut_text(body: etree._Element, start: int, end: int) -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from .parts import NS, PARSER, XlsxEditError, parse, q, serialize
+from pipeline.ooxml.xlsx_edit.parts import NS, PARSER, XlsxEditError, parse, q, serialize
 
 if TYPE_CHECKING:
-    from .book import Book
+    from pipeline.ooxml.xlsx_edit.book import Book
 
 
 # CT_Font as Excel and the Open XML SDK expect it (openpyxl writes name/family/color/sz out of this order).

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 if TYPE_CHECKING:
-    from .book import Book
+    from pipeline.ooxml.xlsx_edit.book import Book
 
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -7,10 +7,22 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .parts import CT_SST, DECL, NS, REL_SST, XlsxEditError, parse, q, resolve, serialize, shared_text, xstring
+from pipeline.ooxml.xlsx_edit.parts import (
+    CT_SST,
+    DECL,
+    NS,
+    REL_SST,
+    XlsxEditError,
+    parse,
+    q,
+    resolve,
+    serialize,
+    shared_text,
+    xstring,
+)
 
 if TYPE_CHECKING:
-    from .book import Book
+    from pipeline.ooxml.xlsx_edit.book import Book
 
 
 class SharedStrings:

@@ -2,9 +2,9 @@
 
 from lxml import etree  # annotate catches etree.XMLSyntaxError through this package
 
-from .book import Book, NewSheet
-from .comments import VML_HEAD, VML_NOTE_TYPE, Comments, _note_shape
-from .parts import (
+from pipeline.ooxml.xlsx_edit.book import Book, NewSheet
+from pipeline.ooxml.xlsx_edit.comments import VML_HEAD, VML_NOTE_TYPE, Comments, _note_shape
+from pipeline.ooxml.xlsx_edit.parts import (
     COPY_INPUT_ERRORS,
     CT_NS,
     CT_SST,
@@ -23,8 +23,8 @@ from .parts import (
     q,
     unxstring,
 )
-from .styles import FONT_ORDER, Styles, cell_style, set_cell_style
-from .worksheet import _child_order
+from pipeline.ooxml.xlsx_edit.styles import FONT_ORDER, Styles, cell_style, set_cell_style
+from pipeline.ooxml.xlsx_edit.worksheet import _child_order
 
 __all__ = [
     "COPY_INPUT_ERRORS",

@@ -14,9 +14,8 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from ..zipfix import LEVEL, Member, pack
-from .comments import Comments, Threads, _idmap_numbers, parse_vml, tool_guid
-from .parts import (
+from pipeline.ooxml.xlsx_edit.comments import Comments, Threads, _idmap_numbers, parse_vml, tool_guid
+from pipeline.ooxml.xlsx_edit.parts import (
     CT_MACRO_MAIN,
     CT_MAIN,
     CT_NS,
@@ -49,9 +48,10 @@ from .parts import (
     split_addr,
     unxstring,
 )
-from .strings import SharedStrings
-from .styles import Styles
-from .worksheet import Worksheet
+from pipeline.ooxml.xlsx_edit.strings import SharedStrings
+from pipeline.ooxml.xlsx_edit.styles import Styles
+from pipeline.ooxml.xlsx_edit.worksheet import Worksheet
+from pipeline.ooxml.zipfix import LEVEL, Member, pack
 
 # Names Excel runs on opening, closing or switching sheets (Auto_Open, Auto_Open2, auto_openFoo ...).
 AUTO_NAMES = ("auto_open", "auto_close", "auto_activate", "auto_deactivate")
