@@ -13,13 +13,13 @@ from pathlib import Path
 
 from pipeline.core import clock, crash
 from pipeline.core.contract import ELECTION_BOOK
-from pipeline.core.errors import InstallationProblem, TemplateProblem
+from pipeline.core.errors import InstallationProblem, OutputInUse, RunFailed, TemplateProblem
 from pipeline.core.findings import Severity
 from pipeline.core.normalize import parse_date
 from pipeline.core.terminal import clean
 from pipeline.documents.plan import STATUS_LABEL
-from pipeline.report import RunOptions, RunReport
-from pipeline.run.steps import OutputInUse, RunFailed, annotated_path, reports
+from pipeline.run import RunOptions, RunReport, reports
+from pipeline.run.steps import annotated_path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 ELECTION_XLS = ELECTION_BOOK.removesuffix(".xlsx") + ".xls"  # the shared election list kept as .xls

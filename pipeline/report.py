@@ -1,4 +1,4 @@
-"""What a run found and wrote: one WorkbookRun per workbook, the RunReport of the whole run, the run's options.
+"""What a run found and wrote: one WorkbookRun per workbook (with its StationSummary), the RunReport, the options.
 
 Plain data that the later stages read (the annotated copy, the pages and 県集計.xlsx, the CLI) and the run
 stage fills; the JSON contract of 検証結果.json (SPEC section 4) is written from it.
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.checking.result import Options, Result, StationSummary, status_of
+from pipeline.checking.result import Options, Result, status_of
 from pipeline.core.crash import Crash, CrashLog, finding_message
 from pipeline.core.findings import Finding, Severity, make_finding
 from pipeline.core.write import OutputLink, write_error_message
@@ -19,6 +19,37 @@ from pipeline.documents.plan import Document
 
 if TYPE_CHECKING:
     from pipeline.documents.form_templates import FormSet
+
+
+ROW_KEYS = ("council_rows", "open_opinion_rows")  # in the run record and 県集計.xlsx, not in 検証結果.json
+
+
+@dataclass(frozen=True)
+class StationSummary:
+    """What index.html shows of one station: made with its 概要.html, kept in the run record, so the index
+    of a prefecture is written without the stations' models."""
+
+    name: str
+    councils: int
+    serving: int
+    regular: int  # 定例 meetings held this 年度 up to the as-of date
+    extra: int  # 臨時 ones
+    pending: int  # councils without a 定例 meeting this 年度 yet
+    squares: tuple[tuple[str, str], ...]  # the first councils' (chart class, tooltip) for the index chart
+    # SPEC section 4's "summary" of the workbook (overview.figures.figures): its JSON numbers and, for 県集計.xlsx,
+    # a row per council and per open 意見・要望, so that the prefecture's tables need no model.
+    figures: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def json_figures(self) -> dict | None:
+        """The workbook's "summary" in 検証結果.json: the figures without the per-row lists."""
+        return {k: v for k, v in self.figures.items() if k not in ROW_KEYS} if self.figures else None
+
+    @classmethod
+    def from_json(cls, d: dict) -> StationSummary:
+        return cls(**(d | {"squares": tuple(tuple(x) for x in d["squares"])}))
 
 
 @dataclass(frozen=True)

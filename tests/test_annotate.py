@@ -16,6 +16,8 @@ from openpyxl.styles import PatternFill
 from openpyxl.writer.theme import theme_xml
 
 import pipeline.ooxml.xlsx_edit as xlsx_edit
+import pipeline.ooxml.xlsx_edit.comments as xlsx_comments
+import pipeline.ooxml.xlsx_edit.worksheet as xlsx_worksheet
 from pipeline.core.findings import Finding, Severity
 from pipeline.workbooks.annotate import LIST_SHEET, MARKS_SHEET, STATUS_SHEET, annotate_book
 
@@ -179,7 +181,7 @@ def clean_book(path: Path, *, clerk_comment: bool = True, macro: bool = False) -
         parts["xl/drawings/vmlDrawing1.vml"] = (
             xlsx_edit.VML_HEAD.format(idmap=1)
             + xlsx_edit.VML_NOTE_TYPE
-            + xlsx_edit._note_shape("B2", 160, 60).replace(b"{ID}", b"1025").decode()
+            + xlsx_comments._note_shape("B2", 160, 60).replace(b"{ID}", b"1025").decode()
             + "</xml>"
         )
     if macro:
@@ -521,7 +523,7 @@ def test_lists_print_on_a4_landscape_one_page_wide_with_the_header_on_every_page
     assert '<definedName name="_xlnm.Print_Titles" localSheetId="0">\'指摘一覧\'!$1:$1</definedName>' in workbook
     assert '<definedName name="_xlnm.Print_Titles" localSheetId="1">\'作成状況\'!$1:$1</definedName>' in workbook
     for data in sheets.values():  # CT_Worksheet's order, in every sheet the copy has
-        order = [xlsx_edit._child_order(c) for c in xlsx_edit.parse(data)]
+        order = [xlsx_worksheet._child_order(c) for c in xlsx_edit.parse(data)]
         assert order == sorted(order)
     # Nothing found: the list still says so.
     empty = load_workbook(annotate_to(tmp_path, src, [], name="empty.xlsx"))[LIST_SHEET]

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
+from pipeline.core.errors import RunFailed
 from pipeline.core.write import LOCK_NAME, OutputLock
 from pipeline.report import RunOptions
-from pipeline.run.steps import RunFailed, reports
+from pipeline.run.steps import reports
 from tests.builders import AS_OF, baseline, write_book
 
 ROOT = Path(__file__).resolve().parents[1]

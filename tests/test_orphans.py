@@ -30,7 +30,7 @@ def busy(*a, **k):
     time.sleep(120)  # a worker busy with a large workbook
 
 pipeline.checking.validate.validate_workbook = busy
-from pipeline.run.steps import RunOptions, reports
+from pipeline.run import RunOptions, reports
 import datetime as dt
 reports(__import__("pathlib").Path(sys.argv[1]), __import__("pathlib").Path(sys.argv[2]),
         RunOptions(as_of=dt.date.fromisoformat(sys.argv[3])))

@@ -230,7 +230,7 @@ def test_a_template_edit_makes_the_run_record_stale(tmp_path: Path, monkeypatch:
     import shutil
 
     from pipeline.core import version
-    from pipeline.run import record as cache
+    from pipeline.run import record
 
     copy = tmp_path / "pipeline"
     shutil.copytree(ROOT / "pipeline", copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -239,10 +239,10 @@ def test_a_template_edit_makes_the_run_record_stale(tmp_path: Path, monkeypatch:
     try:
         for name in ("overview/templates/station.html", "overview/templates/style.css", "checking/checks.py"):
             version._digest.cache_clear()  # the output version is worked out once per process
-            before = cache._program_fingerprint()
+            before = record._program_fingerprint()
             (copy / name).write_text((copy / name).read_text("utf-8") + " ", "utf-8")
             version._digest.cache_clear()
-            assert cache._program_fingerprint() != before, name
+            assert record._program_fingerprint() != before, name
     finally:
         version._digest.cache_clear()
 

@@ -52,37 +52,6 @@ class Result:
         return status_of(self.findings, self.unreadable)
 
 
-ROW_KEYS = ("council_rows", "open_opinion_rows")  # in the run record and 県集計.xlsx, not in 検証結果.json
-
-
-@dataclass(frozen=True)
-class StationSummary:
-    """What index.html shows of one station: made with its 概要.html, kept in the run record, so the index
-    of a prefecture is written without the stations' models."""
-
-    name: str
-    councils: int
-    serving: int
-    regular: int  # 定例 meetings held this 年度 up to the as-of date
-    extra: int  # 臨時 ones
-    pending: int  # councils without a 定例 meeting this 年度 yet
-    squares: tuple[tuple[str, str], ...]  # the first councils' (chart class, tooltip) for the index chart
-    # SPEC section 4's "summary" of the workbook (overview.figures.figures): its JSON numbers and, for 県集計.xlsx,
-    # a row per council and per open 意見・要望, so that the prefecture's tables need no model.
-    figures: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-    def json_figures(self) -> dict | None:
-        """The workbook's "summary" in 検証結果.json: the figures without the per-row lists."""
-        return {k: v for k, v in self.figures.items() if k not in ROW_KEYS} if self.figures else None
-
-    @classmethod
-    def from_json(cls, d: dict) -> StationSummary:
-        return cls(**(d | {"squares": tuple(tuple(x) for x in d["squares"])}))
-
-
 def status_of(findings: list[Finding], unreadable: bool = False) -> str:
     """The JSON contract's workbook status."""
     if unreadable:

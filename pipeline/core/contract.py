@@ -347,6 +347,7 @@ def alias_map(spec: SheetSpec) -> dict[str, str]:
 
 
 D = dt.date
+EXAMPLE_MARK = "記入例"  # the mark beside the template's example row (a row so marked is not a record)
 # The template's 記入例 row (template_xlsx.py writes it; read.py skips it while it still reads so).
 EXAMPLES: dict[str, dict[str, object]] = {
     "協議会": {

@@ -15,3 +15,11 @@ def missing_module(e: ImportError) -> InstallationProblem:
         f"インストールに問題があります: {e.name or 'ライブラリ'} を読み込めません（{e}）。入力ブックの問題ではありません。"
         "pip install -c constraints.txt . で、対応する版を入れ直してください。"
     )
+
+
+class RunFailed(Exception):
+    """The run itself cannot proceed (no input folder, output not writable): exit code 2, not a finding."""
+
+
+class OutputInUse(RunFailed):
+    """Another run holds the output folder: trying again later may succeed (watch does)."""

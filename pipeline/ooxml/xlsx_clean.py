@@ -9,11 +9,11 @@ from pathlib import Path
 
 from lxml import etree
 
-from pipeline.ooxml.xlsx_edit import CT_NS, CT_SST, REL, REL_COMMENTS, REL_SST, REL_STYLES, REL_WORKSHEET
-from pipeline.ooxml.xlsx_edit import FONT_ORDER as FONT_RANK
-from pipeline.ooxml.xlsx_edit import NS as MAIN_NS
-from pipeline.ooxml.xlsx_edit import PKG_NS as REL_NS
-from pipeline.ooxml.xlsx_edit import R_NS as DOC_REL_NS
+from pipeline.ooxml.xlsx_edit.parts import CT_NS, CT_SST, REL, REL_COMMENTS, REL_SST, REL_STYLES, REL_WORKSHEET
+from pipeline.ooxml.xlsx_edit.parts import NS as MAIN_NS
+from pipeline.ooxml.xlsx_edit.parts import PKG_NS as REL_NS
+from pipeline.ooxml.xlsx_edit.parts import R_NS as DOC_REL_NS
+from pipeline.ooxml.xlsx_edit.styles import FONT_ORDER as FONT_RANK
 
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 OFFICE_DOCUMENT = REL + "officeDocument"

@@ -14,12 +14,12 @@ import datetime as dt
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from pipeline.checking.result import StationSummary
 from pipeline.core.contract import KINDS
 from pipeline.core.fmt import fy_label
 from pipeline.core.model import fiscal_year
 from pipeline.overview.station import StationView, open_opinions, station_view, this_fy_meetings
 from pipeline.overview.svg import WIDTH
+from pipeline.report import StationSummary
 
 if TYPE_CHECKING:
     from pipeline.report import RunReport

@@ -19,7 +19,6 @@ from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from pipeline.checking.checks import LEADER_SHARE, MEMBER_COUNT
-from pipeline.checking.result import StationSummary
 from pipeline.core import clock
 from pipeline.core.contract import CATEGORIES, ELECTION_BOOK
 from pipeline.core.findings import RULES, Finding
@@ -41,6 +40,7 @@ from pipeline.overview.station import (
     this_fy_meetings,
 )
 from pipeline.overview.svg import LABEL_W, PLOT_X0, WIDTH
+from pipeline.report import StationSummary
 
 if TYPE_CHECKING:
     from pipeline.report import RunReport, WorkbookRun
@@ -84,9 +84,6 @@ def _next_day(d: dt.date) -> dt.date:
 
 def _covers(e: Election, day: dt.date) -> bool:
     return bool(e.notice and e.vote and e.vote > dt.date.min and e.covers(day))
-
-
-# --- data ---------------------------------------------------------------------------
 
 
 # --- charts ---------------------------------------------------------------------------

@@ -1,8 +1,4 @@
-"""県集計.xlsx: the prefecture's tables, built from each workbook's summary figures (overview.figures).
-
-The figures live in StationSummary (the run record keeps them), so 県集計.xlsx is written without the
-stations' models, and every number in it is one of 検証結果.json's.
-"""
+"""県集計.xlsx: the prefecture's tables, built from each workbook's summary figures (see overview.figures)."""
 
 from __future__ import annotations
 
@@ -108,7 +104,7 @@ def _width(text: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
 
 
-def build_summary_xlsx(report: RunReport) -> bytes:
+def build_summary_book(report: RunReport) -> bytes:
     """県集計.xlsx as bytes: a sheet per view, each an Excel table under a title with the as-of date."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -199,7 +195,7 @@ def _fixed(data: bytes, moment: dt.datetime) -> bytes:
     return out.getvalue()
 
 
-def write_summary_xlsx(report: RunReport, output_dir: Path, *, unchanged: bool = False) -> Path:
+def write_summary_book(report: RunReport, output_dir: Path, *, unchanged: bool = False) -> Path:
     """<output>/県集計.xlsx, rewritten only when its content changed (a run with every workbook as the last run
     saw it leaves the one there untouched, without building it). Raises OSError when the disk refuses it."""
     from pipeline.core.write import atomic_write
@@ -208,7 +204,7 @@ def write_summary_xlsx(report: RunReport, output_dir: Path, *, unchanged: bool =
     if unchanged and path.is_file() and not path.is_symlink():
         return path
     ensure_summaries(report)
-    data = build_summary_xlsx(report)
+    data = build_summary_book(report)
     try:
         same = path.is_file() and not path.is_symlink() and path.read_bytes() == data
     except OSError:

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import CellCoordinatesException, IllegalCharacterError, InvalidFileException
 
-from pipeline.core.contract import EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
+from pipeline.core.contract import EXAMPLE_MARK, EXAMPLES, SHEET_ALIASES, SHEETS, SheetSpec, alias_map, header_key
 from pipeline.core.findings import Finding, WorkbookUnreadable, make_finding
 from pipeline.core.normalize import decode_excel_escapes, is_blank, is_year_alone, serial_to_date, weekday_mismatch
 from pipeline.reading import openpyxl_private as private
@@ -39,7 +39,6 @@ INFLATE_CHUNK = 1 << 20
 MAX_SHEET_CELLS = 8_000_000
 HEADER_SCAN_ROWS = 30
 EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"}
-EXAMPLE_MARK = "記入例"
 
 
 @dataclass

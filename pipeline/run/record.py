@@ -28,12 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.checking.result import Result, StationSummary
+from pipeline.checking.result import Result
 from pipeline.core import version
 from pipeline.core.findings import Finding, Severity
 from pipeline.core.model import Book
 from pipeline.core.write import OutputLink, atomic_write, check_no_link, safe_relative
 from pipeline.documents.plan import Document
+from pipeline.report import StationSummary
 
 CACHE_DIR = ".kobankyo-cache"
 RECORD = "record.json"
@@ -123,7 +124,7 @@ def _stat(path: Path | str) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-class CachedResult(Result):
+class RecordedResult(Result):
     """A result from the run record: findings and the rest at once, the model (a pickle) on first use, so a
     re-run with nothing changed reads no pickle at all."""
 
@@ -136,7 +137,7 @@ class CachedResult(Result):
         return dict(self.__dict__)  # sent to a pool worker as it is: a model not loaded yet loads there
 
     @classmethod
-    def from_record(cls, path: Path, rec: dict, source: Path, rebuild: Callable) -> CachedResult:
+    def from_record(cls, path: Path, rec: dict, source: Path, rebuild: Callable) -> RecordedResult:
         r = cls(path, source, rebuild, rec["station"], bool(rec["has_book"]))
         r.findings = [Finding(**(f | {"severity": Severity(f["severity"])})) for f in rec["findings"]]
         r.unreadable, r.canon, r.station_at = bool(rec["unreadable"]), dict(rec["canon"]), rec["station_at"]
@@ -254,7 +255,7 @@ def _entry_stays_inside(e: dict) -> bool:
     return folder is None or (safe_relative(folder) and "/" not in folder)
 
 
-class RunCache:
+class RunRecord:
     def __init__(self, root: Path):
         self.root = root
         self.dir = root / CACHE_DIR
@@ -300,7 +301,7 @@ class RunCache:
             if _stat(os.path.join(root, rel)) != stat:
                 return None  # a document was edited, deleted or replaced since: work it out again
         try:
-            result = CachedResult.from_record(path, e["result"], self.dir / e["pickle"], rebuild)
+            result = RecordedResult.from_record(path, e["result"], self.dir / e["pickle"], rebuild)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
         docs = [

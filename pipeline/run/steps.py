@@ -15,11 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.checking.result import Options, Result, StationSummary
+from pipeline.checking.result import Options, Result
 from pipeline.core import clock, version
 from pipeline.core.contract import ELECTION_BOOK
 from pipeline.core.crash import Crash, CrashLog, capture
-from pipeline.core.errors import InstallationProblem, TemplateProblem, missing_module
+from pipeline.core.errors import InstallationProblem, OutputInUse, RunFailed, TemplateProblem, missing_module
 from pipeline.core.findings import make_finding
 from pipeline.core.write import (
     ANNOTATED,
@@ -44,9 +44,9 @@ from pipeline.core.write import (
 from pipeline.documents import forms
 from pipeline.documents.plan import FORMS, Document, plan_documents
 from pipeline.overview.figures import ensure_summaries
-from pipeline.overview.summary_book import write_summary_xlsx
-from pipeline.report import RunOptions, RunReport, WorkbookRun, WriteFailure
-from pipeline.run.record import RunCache, file_sha, note_report, report_is_current, store_model
+from pipeline.overview.summary_book import write_summary_book
+from pipeline.report import RunOptions, RunReport, StationSummary, WorkbookRun, WriteFailure
+from pipeline.run.record import RunRecord, file_sha, note_report, report_is_current, store_model
 
 if TYPE_CHECKING:
     from pipeline.documents.form_templates import FormSet
@@ -55,14 +55,6 @@ if TYPE_CHECKING:
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".csv", ".ods"}
 REPORT_JSON = "検証結果.json"
 ELECTION_STEM = Path(ELECTION_BOOK).stem  # 選挙期間.xls is the shared election list too
-
-
-class RunFailed(Exception):
-    """The run itself cannot proceed (no input folder, output not writable): exit code 2, not a finding."""
-
-
-class OutputInUse(RunFailed):
-    """Another run holds the output folder: trying again later may succeed (watch does)."""
 
 
 def discover(input_dir: Path) -> tuple[list[Path], Path | None]:
@@ -148,7 +140,7 @@ def _locked_run(input_dir, output_dir, options, templates, progress, on_report) 
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
         try:
-            report.summary_book = write_summary_xlsx(report, output_dir, unchanged=unchanged)  # 県集計.xlsx
+            report.summary_book = write_summary_book(report, output_dir, unchanged=unchanged)  # 県集計.xlsx
         except OSError as e:
             report.annotate_failed.append(write_error_message(getattr(e, "filename", None) or output_dir, e))
         except Exception as e:  # the prefecture's tables must never stop the run that made the documents
@@ -233,7 +225,7 @@ class RunSteps:
     report: RunReport = field(init=False)
     books: list[Path] = field(init=False)
     election_path: Path | None = field(init=False)
-    cache: RunCache = field(init=False)
+    cache: RunRecord = field(init=False)
     manifest: Manifest = field(init=False)
     env: str = field(init=False)
     election_sha: str | None = field(init=False)
@@ -269,13 +261,13 @@ class RunSteps:
         self.form_paths = tuple(form_set.paths.items()) if form_set.custom else None
         output_dir.mkdir(parents=True, exist_ok=True)
         guard_output(output_dir)
-        self.cache = cache = RunCache(output_dir)
+        self.cache = cache = RunRecord(output_dir)
         if not (output_dir / MANIFEST).exists():
             # Without the manifest no document is known as ours: work everything out again, so that the files
             # on disk that are as they would be written are adopted and the manifest is rebuilt.
             cache.entries = {}
         self.election_sha = file_sha(self.election_path) if self.election_path is not None else None
-        self.env = RunCache.environment(options, self.election_sha)
+        self.env = RunRecord.environment(options, self.election_sha)
         if form_set.custom:  # the office's templates: a change of one is a change of every document's input
             self.env = sha256((self.env + form_set.fingerprint()).encode())
         self.shas = {p: file_sha(p) for p in books}

@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from lxml import etree
+
 from pipeline.core.findings import RULES, Finding, Severity
 from pipeline.documents.plan import STATUS_LABEL
 from pipeline.ooxml import xlsx_edit
@@ -57,7 +59,7 @@ def _fill_from_record(styles: xlsx_edit.Styles, text: str | None) -> int:
             fg = re.sub(r"[^A-Fa-f0-9]", "", d.get("fg") or "00000000")[:8]
             fill = f'<fill xmlns="{xlsx_edit.NS}"><patternFill patternType="{kind}"><fgColor rgb="{fg}"/></patternFill></fill>'
             return styles.add_fill(fill.encode())
-    except (ValueError, TypeError, AttributeError, xlsx_edit.etree.XMLSyntaxError, xlsx_edit.XlsxEditError):
+    except (ValueError, TypeError, AttributeError, etree.XMLSyntaxError, xlsx_edit.XlsxEditError):
         pass
     return 0
 
@@ -67,7 +69,7 @@ def _still_our_mark(styles: xlsx_edit.Styles, s: int, rgb: str | None) -> bool:
     not keep it, any of the mark colours): a fill the clerk changed since is the clerk's."""
     try:
         fill = xlsx_edit.parse(styles.fill_xml(s))
-    except (xlsx_edit.etree.XMLSyntaxError, ValueError):
+    except (etree.XMLSyntaxError, ValueError):
         return False
     pattern = fill.find(xlsx_edit.q("patternFill"))
     fg = pattern.find(xlsx_edit.q("fgColor")) if pattern is not None else None

@@ -13,6 +13,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipeline.core.contract import (
     CHOICES,
+    EXAMPLE_MARK,
     EXAMPLES,
     GENDERS,
     JOB_KINDS,
@@ -25,7 +26,6 @@ from pipeline.core.contract import (
 )
 from pipeline.core.write import atomic_write
 from pipeline.ooxml.xlsx_clean import clean_xlsx
-from pipeline.reading.read import EXAMPLE_MARK
 
 ROWS = 500  # rows prepared with drop-downs and formats
 DATE_FORMAT = '[$-ja-JP]ggge"年"m"月"d"日"'

@@ -1,9 +1,7 @@
 """A small .xlsx part editor: cell styles, legacy comments and new sheets without loading every cell."""
 
-from lxml import etree  # annotate catches etree.XMLSyntaxError through this package
-
 from pipeline.ooxml.xlsx_edit.book import Book, NewSheet
-from pipeline.ooxml.xlsx_edit.comments import VML_HEAD, VML_NOTE_TYPE, Comments, _note_shape
+from pipeline.ooxml.xlsx_edit.comments import VML_HEAD, VML_NOTE_TYPE, Comments
 from pipeline.ooxml.xlsx_edit.parts import (
     COPY_INPUT_ERRORS,
     CT_NS,
@@ -24,7 +22,6 @@ from pipeline.ooxml.xlsx_edit.parts import (
     unxstring,
 )
 from pipeline.ooxml.xlsx_edit.styles import FONT_ORDER, Styles, cell_style, set_cell_style
-from pipeline.ooxml.xlsx_edit.worksheet import _child_order
 
 __all__ = [
     "COPY_INPUT_ERRORS",
@@ -48,10 +45,7 @@ __all__ = [
     "NewSheet",
     "Styles",
     "XlsxEditError",
-    "_child_order",
-    "_note_shape",
     "cell_style",
-    "etree",
     "parse",
     "q",
     "set_cell_style",

@@ -14,7 +14,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from pipeline.ooxml.xlsx_edit.comments import Comments, Threads, _idmap_numbers, parse_vml, tool_guid
+from pipeline.ooxml.xlsx_edit.comments import Comments, Threads, idmap_numbers, parse_vml, tool_guid
 from pipeline.ooxml.xlsx_edit.parts import (
     CT_MACRO_MAIN,
     CT_MAIN,
@@ -36,8 +36,8 @@ from pipeline.ooxml.xlsx_edit.parts import (
     REL_WORKSHEET,
     TC_NS,
     Rels,
+    WellFormed,
     XlsxEditError,
-    _WellFormed,
     col_letters,
     parse,
     q,
@@ -207,7 +207,7 @@ class Book:
             for part in self.infos:
                 if part.endswith(".vml") or self._content_type(part) == CT_VML:
                     try:
-                        self._idmaps |= _idmap_numbers(parse_vml(self.read(part) or b"<xml/>"))
+                        self._idmaps |= idmap_numbers(parse_vml(self.read(part) or b"<xml/>"))
                     except (etree.XMLSyntaxError, XlsxEditError):
                         continue  # a part this editor does not touch; its numbers cannot be read
         n = 1
@@ -606,7 +606,7 @@ class Book:
         pieces = [cur] if isinstance(cur, bytes) else cur.chunks() if hasattr(cur, "chunks") else [cur.bytes()]
         c = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
         crc, size, out = 0, 0, []
-        check = _WellFormed(name)  # every rewritten part is parsed again as it is written
+        check = WellFormed(name)  # every rewritten part is parsed again as it is written
         for piece in pieces:
             crc = zlib.crc32(piece, crc)
             size += len(piece)

@@ -90,7 +90,7 @@ def _vml_elements(xml: bytes) -> list[etree._Element]:
     return list(parse(_VML_WRAP + xml + b"</xml>"))
 
 
-def _idmap_numbers(root: etree._Element) -> set[int]:
+def idmap_numbers(root: etree._Element) -> set[int]:
     found = set()
     for el in root.iter(f"{{{O_NS}}}idmap"):
         found |= {int(x) for x in re.findall(r"\d+", el.get("data", ""))}
@@ -249,7 +249,7 @@ class Comments:
                 for v in el.attrib.values()
                 if (m := _SHAPE_ID.fullmatch(v))
             ]
-            block = min(_idmap_numbers(vml) or {1})
+            block = min(idmap_numbers(vml) or {1})
             first = max([*ids, block * 1024]) + 1
             shapes = b"".join(s.replace(b"{ID}", str(first + i).encode()) for i, s in enumerate(self.new_shapes))
             vml.extend(_vml_elements(shapes))

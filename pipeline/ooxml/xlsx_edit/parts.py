@@ -70,7 +70,7 @@ class _NoTree:
 _FEED = 1 << 20
 
 
-class _WellFormed:
+class WellFormed:
     """Parses a part piece by piece as it is written, building no tree (a large sheet costs no memory)."""
 
     def __init__(self, name: str) -> None:
