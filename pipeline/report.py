@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from pipeline.documents.form_templates import FormSet
 
 
+# The JSON contract's workbook statuses as the pages and 県集計.xlsx print them.
+STATUS_WORDS = {
+    "ok": "問題なし",
+    "warnings": "警告あり",
+    "errors": "エラーあり",
+    "unreadable": "読み込めません",
+    "failed": "処理できませんでした（ログを参照）",
+}
 ROW_KEYS = ("council_rows", "open_opinion_rows")  # in the run record and 県集計.xlsx, not in 検証結果.json
 
 

@@ -217,3 +217,20 @@ def test_libreoffice_prints_each_sheet_one_page_wide(run, tmp_path):
         for cell in (header[0], header[-1]):
             assert re.sub(r"\s", "", cell.value) in text, (name, cell.value)
     assert sorted(set(seen), key=SHEETS.index) == SHEETS
+
+
+def test_a_workbook_an_internal_error_stopped_reads_in_japanese_in_every_table():
+    """SPEC 4's status "failed" is printed in words, in 県集計.xlsx as on the index page (never the JSON key)."""
+    from pipeline.checking.result import Result
+    from pipeline.core.findings import make_finding
+    from pipeline.overview.summary_book import summary_rows
+    from pipeline.report import STATUS_WORDS, RunReport, WorkbookRun
+
+    wr = WorkbookRun(Result(Path("壊れた処理.xlsx")), folder="壊れた処理")
+    wr.internal_errors.append(make_finding("internal-error", "内部エラー"))
+    report = RunReport(AS_OF, workbooks=[wr])
+    assert wr.status == "failed"
+    row = summary_rows(report)["署別"][0]
+    assert row[2] == "処理できませんでした（ログを参照）"
+    assert set(STATUS_WORDS) == {"ok", "warnings", "errors", "unreadable", "failed"}
+    assert all(re.fullmatch(r"[^A-Za-z]+", w) for w in STATUS_WORDS.values())

@@ -40,20 +40,13 @@ from pipeline.overview.station import (
     this_fy_meetings,
 )
 from pipeline.overview.svg import LABEL_W, PLOT_X0, WIDTH
-from pipeline.report import StationSummary
+from pipeline.report import STATUS_WORDS, StationSummary
 
 if TYPE_CHECKING:
     from pipeline.report import RunReport, WorkbookRun
 
 MEMBER_RANGE = MEMBER_COUNT  # 第6-1 おおむね10人程度: the rule's own parameters (checks.py), never a copy
 
-STATUS_LABELS = {
-    "ok": "問題なし",
-    "warnings": "警告あり",
-    "errors": "エラーあり",
-    "unreadable": "読み込めません",
-    "failed": "処理できませんでした（ログを参照）",
-}
 DOC_STATUS_LABELS = STATUS_LABEL
 FORMS = ("委嘱状", "設置報告書", "開催結果報告書")
 ERA_SHORT = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
@@ -693,7 +686,7 @@ def station_page_view(sv: StationView, as_of: dt.date, made_at: str = "") -> Sta
         fy=fy_label(fiscal_year(as_of)),
         file=wr.result.file,
         status_class=_status_class(status),
-        status_label=STATUS_LABELS.get(status, status),
+        status_label=STATUS_WORDS.get(status, status),
         made_at=made_at,
         cards=cards,
         councils=len(sv.councils),
@@ -771,7 +764,7 @@ def index_page_view(report: RunReport, rows: list[IndexRow], made_at: str = "") 
             folder=wr.folder or "",
             status=status,
             status_class=_status_class(status),
-            status_label=STATUS_LABELS.get(status, status),
+            status_label=STATUS_WORDS.get(status, status),
             errors=r.counts["error"],
             warnings=r.counts["warning"],
             blocked=r.blocked,

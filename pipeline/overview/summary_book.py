@@ -15,6 +15,7 @@ from pipeline.core.contract import KINDS
 from pipeline.core.fmt import fy_label, wareki
 from pipeline.core.model import fiscal_year
 from pipeline.overview.figures import AGE_BANDS, ensure_summaries
+from pipeline.report import STATUS_WORDS
 
 if TYPE_CHECKING:
     from pipeline.report import RunReport
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 SUMMARY_BOOK = "県集計.xlsx"
 DATE_FORMAT = "yyyy/m/d"  # Excel and LibreOffice show it alike (LibreOffice prints ggge-era formats as serials)
 SHARE_FORMAT = "0.0%"
-STATUS_WORDS = {"ok": "問題なし", "warnings": "警告あり", "errors": "エラーあり", "unreadable": "読み込めません"}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entry times: the same tables give the same bytes
 
 # (sheet, table name, [(header, kind)]): kind "text", "int", "share", "date", "wrap"
