@@ -169,10 +169,8 @@ OLD_REQUEST = "防犯カメラを増やしてほしい（古い要望）"
 NEW_REQUEST = "<script>alert('x')</script>&街灯"
 
 
-@pytest.fixture(scope="module")
-def odd(tmp_path_factory) -> Run:
+def write_odd_input(inp: Path) -> None:
     """A station with open requests and a bad member row, a station without meetings, an unreadable file."""
-    inp = tmp_path_factory.mktemp("ov-odd-in")
     sheets = b.baseline()
     sheets["意見要望"] += [
         {"会議ID": "M3", "意見・要望": NEW_REQUEST, "回答": None},
@@ -191,6 +189,12 @@ def odd(tmp_path_factory) -> Run:
     wb.save(path)
 
     (inp / "壊れた警察署.xlsx").write_bytes(b"this is not a workbook \x00\xff" * 20)
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory) -> Run:
+    inp = tmp_path_factory.mktemp("ov-odd-in")
+    write_odd_input(inp)
     return _run(inp, tmp_path_factory.mktemp("ov-odd-out"))
 
 

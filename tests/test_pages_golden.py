@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from pipeline.checking.result import Options, Result
 from pipeline.core.findings import Finding, Severity
@@ -33,6 +32,7 @@ from pipeline.overview.pages import write_overview
 from pipeline.report import RunReport, WorkbookRun
 from pipeline.run.steps import run
 from tests import builders as b
+from tests.test_overview import write_odd_input
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "input_samples"
@@ -44,25 +44,6 @@ NASTY = "<b>佐藤</b> & \"一郎\" 'x'\n\x00会長"
 def _pages(out: Path, prefix: str) -> Iterator[tuple[str, bytes]]:
     for p in sorted(out.rglob("*.html")):
         yield f"{prefix}/{p.relative_to(out).as_posix()}", p.read_bytes()
-
-
-def _odd_input(inp: Path) -> None:
-    """The odd stations of tests/test_overview.py, built the same way."""
-    sheets = b.baseline()
-    sheets["意見要望"] += [
-        {"会議ID": "M3", "意見・要望": "<script>alert('x')</script>&街灯", "回答": None},
-        {"会議ID": "M2", "意見・要望": "防犯カメラを増やしてほしい（古い要望）", "回答": "  "},
-    ]
-    sheets["委員"].append(b.member(4, b.D(2026, 4, 1), None, 氏名="追加　太郎", 役職="委員", 区分="その他"))
-    b.write_book(inp / "テスト警察署.xlsx", sheets)
-    quiet = b.baseline()
-    quiet["署"][0]["値"] = "会議なし警察署"
-    del quiet["意見要望"]
-    path = b.write_book(inp / "会議なし警察署.xlsx", quiet)
-    wb = load_workbook(path)
-    wb["会議"].delete_rows(2, wb["会議"].max_row)
-    wb.save(path)
-    (inp / "壊れた警察署.xlsx").write_bytes(b"this is not a workbook \x00\xff" * 20)
 
 
 def _nasty_book(i: int) -> Book:
@@ -132,7 +113,7 @@ def render_all(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
 
     inp, out = tmp / "odd-in", tmp / "odd"
     inp.mkdir()
-    _odd_input(inp)
+    write_odd_input(inp)  # the odd stations of tests/test_overview.py
     write_overview(run(inp, out, Options(as_of=b.AS_OF), documents=True), out)
     pages.update(_pages(out, "odd"))
 
