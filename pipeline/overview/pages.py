@@ -26,7 +26,7 @@ from pipeline.core.fmt import fy_label, wareki
 from pipeline.core.fmt import text as plain
 from pipeline.core.model import Council, Election, Meeting, Member, fiscal_year
 from pipeline.core.write import ANNOTATED, INDEX, OVERVIEW, OutputLink, atomic_write
-from pipeline.documents.plan import STATUS_LABEL, Document
+from pipeline.documents.plan import FORMS, STATUS_LABEL, Document
 from pipeline.overview import svg
 from pipeline.overview.figures import station_summary
 from pipeline.overview.station import (
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 MEMBER_RANGE = MEMBER_COUNT  # 第6-1 おおむね10人程度: the rule's own parameters (checks.py), never a copy
 
 DOC_STATUS_LABELS = STATUS_LABEL
-FORMS = ("委嘱状", "設置報告書", "開催結果報告書")
 ERA_SHORT = {"令和": "R", "平成": "H", "昭和": "S", "大正": "T", "明治": "M"}
 
 # Chart geometry (SVG user units; the plot's width is svg.WIDTH).
